@@ -1,0 +1,61 @@
+"""Error answers: JSON under /api/, HTML elsewhere.
+
+Django's handler404/handler500 and CSRF failure view cover requests that never reach a DRF view;
+`api_exception_handler` shapes DRF's own errors the same way: `{"detail": "..."}`.
+"""
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": _("Не найдено.")}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": _("Внутренняя ошибка сервера.")}, status=500)
+    return render(request, "500.html", status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": _("Некорректный запрос.")}, status=400)
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": _("Доступ запрещён.")}, status=403)
+    return render(request, "403.html", status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    logger.warning("CSRF failure on %s: %s", request.path, reason)
+    if is_api(request):
+        return JsonResponse({"detail": _("Проверка CSRF не пройдена. Обновите страницу.")}, status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def api_exception_handler(exc: Exception, context: dict):
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
+        return None  # Django's handler500 answers, as JSON for /api/.
+    if isinstance(response.data, dict) and "detail" not in response.data:
+        response.data = {"detail": _("Некорректные данные."), "errors": response.data}
+    elif isinstance(response.data, list):
+        response.data = {"detail": " ".join(str(item) for item in response.data)}
+    return response

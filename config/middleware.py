@@ -1,0 +1,46 @@
+from asgiref.sync import iscoroutinefunction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import sync_and_async_middleware
+from django.utils.translation import gettext as _
+
+from config.errors import is_api
+
+_DETAILS = {
+    400: _("Некорректный запрос."),
+    403: _("Доступ запрещён."),
+    404: _("Не найдено."),
+    405: _("Метод не разрешён."),
+}
+
+
+def _as_json_error(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    if response.status_code < 400 or not is_api(request) or response.streaming:
+        return response
+    if response.get("Content-Type", "").startswith("application/json"):
+        return response
+    detail = _DETAILS.get(response.status_code, _("Внутренняя ошибка сервера."))
+    json_response = JsonResponse({"detail": str(detail)}, status=response.status_code)
+    if response.has_header("Allow"):
+        json_response["Allow"] = response["Allow"]
+    return json_response
+
+
+@sync_and_async_middleware
+def api_json_errors(get_response):
+    """Errors under /api/ are JSON whoever produced them.
+
+    Django's own answers (`require_POST`'s empty 405, DEBUG's technical 404 page) are HTML;
+    this turns them into `{"detail": ...}`. Sync and async alike, so async views (the chat
+    stream) are not pushed onto a thread.
+    """
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            return _as_json_error(request, await get_response(request))
+
+    else:
+
+        def middleware(request: HttpRequest) -> HttpResponse:
+            return _as_json_error(request, get_response(request))
+
+    return middleware

@@ -1,0 +1,352 @@
+"""Settings for the balance service: one module, driven by the environment.
+
+With nothing set the app runs on embedded defaults (SQLite, local-memory cache, in-memory
+channel layer, eager Celery, console email, files on local disk). `DATABASE_URL` and
+`REDIS_URL` switch it to PostgreSQL and Redis; `DEBUG=false` turns on production hardening and
+refuses to start without `SECRET_KEY` and `SITE_URL`.
+"""
+
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+# Core -----------------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="")
+SITE_URL = env("SITE_URL", default="").rstrip("/")
+if not DEBUG:
+    missing = [name for name, value in (("SECRET_KEY", SECRET_KEY), ("SITE_URL", SITE_URL)) if not value]
+    if missing:
+        raise ImproperlyConfigured(f"DEBUG is off: set {', '.join(missing)} in the environment.")
+SECRET_KEY = SECRET_KEY or "django-insecure-development-only-key-do-not-use-in-production"
+SITE_URL = SITE_URL or "http://127.0.0.1:8081"
+SITE_NAME = env("SITE_NAME", default="Нейросети")
+
+_site = urlsplit(SITE_URL)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[_site.hostname])
+if DEBUG:
+    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]", "testserver"]
+CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
+
+INSTALLED_APPS = [
+    # daphne first: `manage.py runserver` then serves ASGI (development only; uvicorn serves
+    # `make run` and production, see README).
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.vk",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.yandex",
+    "allauth.socialaccount.providers.telegram",
+    "allauth.usersessions",
+    "accounts",
+    "wallets",
+    "payments",
+    "chats",
+    "media",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.api_json_errors",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/profile/"
+LOGOUT_REDIRECT_URL = "/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "config.context_processors.site",
+            ],
+        },
+    },
+]
+
+# Database -------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI every sync_to_async hop may land on another thread, so per-thread persistent
+    # connections (CONN_MAX_AGE) would pile up; psycopg's pool shares a bounded set instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
+        "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+    }
+else:
+    # SQLite: wait for the write lock instead of failing at once; IMMEDIATE transactions take
+    # it up front so two writers cannot both read and then deadlock on upgrade.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # A file, not Django's shared in-memory database: live-server tests reach it from other
+    # threads, which shared-cache memory databases answer with "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: cache, sessions, channel layer, Celery ---------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CELERY_BROKER_URL = "memory://"
+    CELERY_RESULT_BACKEND = "cache+memory://"
+    CELERY_TASK_ALWAYS_EAGER = True
+
+# Celery: JSON only, bounded tasks; later apps add beat entries here.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "Europe/Moscow"
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# Sessions and cookies ---------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+SESSION_SAVE_EVERY_REQUEST = False
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+
+# Security (production) ------------------------------------------------------------------------
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Caddy terminates TLS and sets X-Forwarded-Proto; only it can reach the app.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy: our own origin only, plus YooKassa's checkout widget.
+YOOKASSA_WIDGET_URL = env(
+    "YOOKASSA_WIDGET_URL", default="https://yookassa.ru/checkout-widget/v1/checkout-widget.js"
+)
+_widget = urlsplit(YOOKASSA_WIDGET_URL)
+YOOKASSA_WIDGET_ORIGIN = f"{_widget.scheme}://{_widget.netloc}"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, YOOKASSA_WIDGET_ORIGIN],
+        "style-src": [SELF, YOOKASSA_WIDGET_ORIGIN],
+        "frame-src": [SELF, YOOKASSA_WIDGET_ORIGIN, "https://yoomoney.ru"],
+        "connect-src": [SELF, YOOKASSA_WIDGET_ORIGIN],
+        # Avatars come from the sign-in providers' CDNs and uploads from S3: any https image.
+        "img-src": [SELF, "data:", "blob:", "https:"],
+        "media-src": [SELF, "blob:", "https:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF, "https:"],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Internationalisation -------------------------------------------------------------------------
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", _("Русский")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Europe/Moscow"
+USE_TZ = True
+
+# Static and uploaded files ----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/uploads/"
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "uploads")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# Email ------------------------------------------------------------------------------------------
+SMTP_HOST = env("SMTP_HOST", default="")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = SMTP_HOST
+    EMAIL_PORT = env.int("SMTP_PORT", default=587)
+    EMAIL_HOST_USER = env("SMTP_USER", default="")
+    EMAIL_HOST_PASSWORD = env("SMTP_PASSWORD", default="")
+    EMAIL_USE_SSL = EMAIL_PORT == 465
+    EMAIL_USE_TLS = not EMAIL_USE_SSL and env.bool("SMTP_USE_TLS", default=True)
+    EMAIL_TIMEOUT = 20
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Casdoor ----------------------------------------------------------------------------------------
+CASDOOR_ENDPOINT = env("CASDOOR_ENDPOINT", default="")
+CASDOOR_INTERNAL_URL = env("CASDOOR_INTERNAL_URL", default=CASDOOR_ENDPOINT)
+CASDOOR_CLIENT_ID = env("CASDOOR_CLIENT_ID", default="")
+CASDOOR_CLIENT_SECRET = env("CASDOOR_CLIENT_SECRET", default="")
+CASDOOR_ORG = env("CASDOOR_ORG", default="built-in")
+CASDOOR_APP_NAME = env("CASDOOR_APP_NAME", default="Myservice")
+CASDOOR_CERT_FILE = env("CASDOOR_CERT_FILE", default="")
+CASDOOR_TIMEOUT = env.float("CASDOOR_TIMEOUT", default=5.0)
+
+# OAuth providers --------------------------------------------------------------------------------
+VK_CLIENT_ID = env("VK_CLIENT_ID", default="")
+VK_CLIENT_SECRET = env("VK_CLIENT_SECRET", default="")
+GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", default="")
+GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET", default="")
+YANDEX_CLIENT_ID = env("YANDEX_CLIENT_ID", default="")
+YANDEX_CLIENT_SECRET = env("YANDEX_CLIENT_SECRET", default="")
+TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_BOT_NAME = env("TELEGRAM_BOT_NAME", default="")
+
+# Payments ---------------------------------------------------------------------------------------
+YOOKASSA_SHOP_ID = env("YOOKASSA_SHOP_ID", default="")
+YOOKASSA_SECRET_KEY = env("YOOKASSA_SECRET_KEY", default="")
+YOOKASSA_API_URL = env("YOOKASSA_API_URL", default="https://api.yookassa.ru/v3")
+YOOKASSA_TIMEOUT = env.float("YOOKASSA_TIMEOUT", default=10.0)
+YOOKASSA_WEBHOOK_IPS = env.list(
+    "YOOKASSA_WEBHOOK_IPS",
+    default=[
+        "185.71.76.0/27",
+        "185.71.77.0/27",
+        "77.75.153.0/25",
+        "77.75.156.11",
+        "77.75.156.35",
+        "77.75.154.128/25",
+        "2a02:5180::/32",
+    ],
+)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TOPUP_MIN_AMOUNT = Decimal(env("TOPUP_MIN_AMOUNT", default="100"))
+TOPUP_MAX_AMOUNT = Decimal(env("TOPUP_MAX_AMOUNT", default="50000"))
+
+# S3 ---------------------------------------------------------------------------------------------
+S3_ACCESS_KEY = env("S3_ACCESS_KEY", default="")
+S3_SECRET_KEY = env("S3_SECRET_KEY", default="")
+S3_BUCKET_NAME = env("S3_BUCKET_NAME", default="")
+S3_ENDPOINT_URL = env("S3_ENDPOINT_URL", default="").rstrip("/")
+S3_REGION_NAME = env("S3_REGION_NAME", default="")
+S3_PUBLIC_DOMAIN = env("S3_PUBLIC_DOMAIN", default="").rstrip("/")
+
+# AI ---------------------------------------------------------------------------------------------
+OPENROUTER_API_KEY = env("OPENROUTER_API_KEY", default="")
+OPENROUTER_BASE_URL = env("OPENROUTER_BASE_URL", default="https://openrouter.ai/api/v1").rstrip("/")
+FAL_KEY = env("FAL_KEY", default="")
+FAL_QUEUE_URL = env("FAL_QUEUE_URL", default="https://queue.fal.run").rstrip("/")
+USD_RUB_RATE = Decimal(env("USD_RUB_RATE", default="95"))
+PRICE_MARKUP = Decimal(env("PRICE_MARKUP", default="1.5"))
+
+# API --------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Balance service API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Logging ----------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
+
+# Per-app settings. Each app's issue fills its own block below.
+
+# --- accounts (allauth, Casdoor mirror, sessions) ---
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+
+# --- wallets ---
+
+# --- payments ---
+
+# --- chats ---
+
+# --- media ---

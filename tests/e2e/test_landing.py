@@ -1,0 +1,28 @@
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_landing_page_renders_styled_with_alpine_running_and_nothing_external(browser_page):
+    page = browser_page
+    page.goto("/")
+    cta = page.get_by_test_id("cta")
+    assert cta.is_visible()
+    # Tailwind's classes applied: the call to action has the indigo background from app.css.
+    assert cta.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(79, 70, 229)"
+    # Alpine ran: the feature cards are rendered from an x-for template.
+    page.wait_for_function("document.querySelectorAll('[x-text=\"feature.title\"]').length === 3")
+    assert "Чат с 50+ моделями" in page.content()
+    # Phosphor's icon font loaded, from our own origin.
+    page.evaluate("document.fonts.ready")
+    assert page.evaluate("document.fonts.check('16px Phosphor')") is True
+    assert page.failed_responses == []
+    assert page.console_errors == []
+    assert page.external_requests == []
+
+
+def test_a_missing_page_in_the_browser_is_the_styled_404(browser_page):
+    response = browser_page.goto("/no-such-page")
+    assert response.status == 404
+    assert browser_page.get_by_test_id("error-page").is_visible()
+    assert browser_page.failed_responses == [f"404 {browser_page.url}"]

@@ -1,13 +1,9 @@
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.test import Client
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.config.process import run_python
 
 
 @pytest.mark.django_db
@@ -26,10 +22,7 @@ def healthz_in_a_process_with(**environ: str) -> tuple[int, dict]:
         "r = Client().get('/healthz');"
         "print(json.dumps([r.status_code, r.json()]))"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true", **environ}
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    done = run_python("-c", script, DEBUG="true", **environ)
     assert done.returncode == 0, done.stderr
     status, body = json.loads(done.stdout.strip().splitlines()[-1])
     return status, body

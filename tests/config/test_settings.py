@@ -1,9 +1,4 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.config.process import run_python
 
 PRODUCTION = {
     "DEBUG": "false",
@@ -12,16 +7,8 @@ PRODUCTION = {
 }
 
 
-def manage(*args: str, **environ: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "SITE_URL")}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **environ},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def manage(*args: str, **environ: str):
+    return run_python("manage.py", *args, **environ)
 
 
 def test_production_settings_refuse_to_start_without_secret_key():
@@ -47,15 +34,7 @@ def test_production_hosts_and_origins_come_from_site_url():
         "import django; django.setup(); from django.conf import settings as s;"
         "print(s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS, s.SESSION_COOKIE_SECURE, s.SECURE_PROXY_SSL_HEADER)"
     )
-    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "SITE_URL")}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **PRODUCTION},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_python("-c", script, **PRODUCTION)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
         "['lk.example.ru'] ['https://lk.example.ru'] True ('HTTP_X_FORWARDED_PROTO', 'https')"

@@ -344,6 +344,8 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 
 # --- wallets ---
+# An open hold older than this was left by a crash: the expiry sweep releases it.
+WALLET_HOLD_TTL_SECONDS = env.int("WALLET_HOLD_TTL_SECONDS", default=3600)
 
 # --- payments ---
 

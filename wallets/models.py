@@ -94,6 +94,16 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(balance_after__gte=0), name="wallets_entry_balance_after_non_negative"
             ),
+            # Top-ups and bonuses only add money and charges only take it, so a sign error in a
+            # caller fails loudly instead of silently paying the user. Refunds (money returned
+            # to a card, or a charge given back) and staff adjustments go either way.
+            models.CheckConstraint(
+                condition=~Q(kind__in=["topup", "bonus"]) | Q(amount__gt=0),
+                name="wallets_entry_credit_kinds_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="charge") | Q(amount__lt=0), name="wallets_entry_charge_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -138,6 +148,18 @@ class Hold(models.Model):
             models.CheckConstraint(
                 condition=Q(charged__isnull=True) | (Q(charged__gte=0) & Q(charged__lte=F("amount"))),
                 name="wallets_hold_charge_within_amount",
+            ),
+            # An open hold has charged nothing yet; a closed one records what it charged and
+            # when, so `held == sum(open holds)` can be checked from the rows alone.
+            models.CheckConstraint(
+                condition=Q(status="open", charged__isnull=True, closed_at__isnull=True)
+                | (~Q(status="open") & Q(charged__isnull=False, closed_at__isnull=False)),
+                name="wallets_hold_closed_consistently",
+            ),
+            # Only a settled hold has a charge entry.
+            models.CheckConstraint(
+                condition=Q(entry__isnull=True) | Q(status="settled"),
+                name="wallets_hold_entry_only_when_settled",
             ),
         ]
 

@@ -30,12 +30,25 @@ class InsufficientFunds(Exception):
     """The wallet's available balance (balance - held) cannot cover the amount."""
 
 
+class ReferenceConflict(ValueError):
+    """A reference already names a different operation (another wallet, amount or kind).
+
+    Returning the earlier row would tell the caller its operation happened when it did not;
+    a reused key is a bug in the caller, so it fails loudly instead.
+    """
+
+
 def round_up_to_kopeck(amount: Decimal) -> Decimal:
     """Charges are rounded up: a fraction of a kopeck is still a kopeck."""
+    if isinstance(amount, float):
+        # Decimal(0.1) is 0.1000000000000000055..., which would round up to 0.11.
+        raise TypeError("money must be a Decimal or an int, not a float")
     return Decimal(amount).quantize(KOPECK, rounding=ROUND_CEILING)
 
 
 def _positive(amount: Decimal) -> Decimal:
+    if isinstance(amount, float):
+        raise TypeError("money must be a Decimal or an int, not a float")
     amount = Decimal(amount)
     if amount <= 0 or amount != amount.quantize(KOPECK):
         raise ValueError(f"amount must be a positive number of kopecks, got {amount!r}")
@@ -69,7 +82,7 @@ def _record(
             Wallet.objects.select_for_update().get(pk=user_id)
             existing = LedgerEntry.objects.filter(reference=reference).first()
             if existing is not None:
-                return existing
+                return _same_entry(existing, user_id=user_id, amount=amount, kind=kind)
             wallets = Wallet.objects.filter(pk=user_id)
             if amount < 0:
                 # A debit may not touch money reserved by open holds.
@@ -90,11 +103,21 @@ def _record(
             _announce(user_id)
             return entry
     except IntegrityError:
-        # Another transaction recorded this reference between our check and insert.
+        # Another wallet's transaction recorded this reference between our check and insert
+        # (writers on the same wallet are already ordered by its row lock).
         existing = LedgerEntry.objects.filter(reference=reference).first()
         if existing is None:
             raise
-        return existing
+        return _same_entry(existing, user_id=user_id, amount=amount, kind=kind)
+
+
+def _same_entry(entry: LedgerEntry, *, user_id: int, amount: Decimal, kind: str) -> LedgerEntry:
+    if (entry.wallet_id, entry.amount, entry.kind) != (user_id, amount, kind):
+        raise ReferenceConflict(
+            f"reference {entry.reference!r} already records {entry.amount} ({entry.kind}) "
+            f"on wallet {entry.wallet_id}"
+        )
+    return entry
 
 
 def wallet_credit(
@@ -189,26 +212,44 @@ def hold_place(
                 expires_at=timezone.now() + ttl,
             )
     except (IntegrityError, InsufficientFunds):
-        # A hold under this reference already exists: that was the first call's result.
+        # A hold under this reference already exists: that was the first call's result (our
+        # own reservation rolled back with the failed insert).
         existing = Hold.objects.filter(reference=reference).first()
         if existing is None:
             raise
+        if (existing.wallet_id, existing.amount) != (user_id, amount):
+            raise ReferenceConflict(
+                f"hold {reference!r} already reserves {existing.amount} on wallet {existing.wallet_id}"
+            ) from None
         return existing
 
 
 def _close(
-    *, reference: str, charge: Decimal, status: str, description: str | None, metadata: dict | None
-) -> Hold:
-    """Closes an open hold: charges `charge` (<= hold) and releases the whole reservation.
+    *,
+    reference: str,
+    charge: Decimal,
+    status: str,
+    description: str | None = None,
+    metadata: dict | None = None,
+    expired_before=None,
+) -> tuple[Hold, bool]:
+    """Closes an open hold: charges `charge` (capped by the hold) and releases the reservation.
 
-    Takes the hold's row lock (SELECT FOR UPDATE), so a settle racing a release or an
-    expiry closes it exactly once.
+    Takes the hold's row lock (SELECT FOR UPDATE), so a settle racing a release or an expiry
+    closes it exactly once; the second comes back with the hold as the first closed it.
+    With `expired_before`, closes the hold only if it expired before then (the sweep must not
+    release a hold whose deadline was extended or that is not its to close).
+    Returns the hold and whether this call closed it.
     """
     with transaction.atomic():
         hold = Hold.objects.select_for_update().get(reference=reference)
         if hold.status != Hold.Status.OPEN:
-            return hold
+            return hold, False
+        if expired_before is not None and hold.expires_at >= expired_before:
+            return hold, False
         charge = min(charge, hold.amount)
+        # `held >= hold.amount` and `balance >= held` hold while the hold is open, so neither
+        # constraint can fail here: the charge comes out of money reserved for it.
         Wallet.objects.filter(pk=hold.wallet_id).update(
             balance=F("balance") - charge, held=F("held") - hold.amount
         )
@@ -227,7 +268,7 @@ def _close(
         hold.closed_at = timezone.now()
         hold.save(update_fields=["status", "charged", "entry", "closed_at"])
         _announce(hold.wallet_id)
-        return hold
+        return hold, True
 
 
 def hold_settle(
@@ -240,30 +281,68 @@ def hold_settle(
     nothing and returns it as it was closed.
     """
     charge = round_up_to_kopeck(max(Decimal(amount), Decimal(0)))
-    return _close(
+    hold, _ = _close(
         reference=reference,
         charge=charge,
         status=Hold.Status.SETTLED,
         description=description,
         metadata=metadata,
     )
+    return hold
 
 
 def hold_release(*, reference: str) -> Hold:
     """Gives the whole hold back, charging nothing (the request failed or never ran)."""
-    return _close(
-        reference=reference, charge=Decimal(0), status=Hold.Status.RELEASED, description=None, metadata=None
-    )
+    hold, _ = _close(reference=reference, charge=Decimal(0), status=Hold.Status.RELEASED)
+    return hold
 
 
 def holds_expire(*, now=None) -> int:
-    """Releases holds left open past their deadline (a crashed request); returns how many."""
+    """Releases holds left open past their deadline (a crashed request); returns how many.
+
+    Each hold is closed in its own short transaction, so one slow or locked hold does not
+    hold up the sweep, and a settle arriving at the same moment wins or loses cleanly.
+    """
     now = now or timezone.now()
-    references = Hold.objects.filter(status=Hold.Status.OPEN, expires_at__lt=now).values_list(
+    expired = Hold.objects.filter(status=Hold.Status.OPEN, expires_at__lt=now).values_list(
         "reference", flat=True
     )
     released = 0
-    for reference in list(references):
-        if hold_release(reference=reference).closed_at >= now:
-            released += 1
+    for reference in list(expired):
+        _, closed = _close(
+            reference=reference, charge=Decimal(0), status=Hold.Status.RELEASED, expired_before=now
+        )
+        released += closed
     return released
+
+
+def wallet_adjust(*, user, amount: Decimal, reason: str, staff, reference: str) -> LedgerEntry:
+    """A staff correction of the user's balance, recorded as an `adjustment` entry.
+
+    Args:
+        user: the wallet's owner (a User or its id).
+        amount: signed RUB amount in whole kopecks; a negative one may take at most the
+            available balance (money reserved by open holds stays untouched).
+        reason: why, shown on the statement and in admin; required.
+        staff: the staff user making it, recorded as `created_by`.
+        reference: idempotency key (the admin form sends one per rendered form, so a
+            double submit records one adjustment).
+
+    Raises:
+        InsufficientFunds: a negative adjustment larger than the available balance.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("an adjustment needs a reason")
+    if isinstance(amount, float):
+        raise TypeError("money must be a Decimal or an int, not a float")
+    amount = Decimal(amount)
+    record = wallet_credit if amount > 0 else wallet_debit
+    return record(
+        user=user,
+        amount=abs(amount),
+        reference=reference,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        description=reason,
+        created_by=staff,
+    )

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "payments",
     "chats",
     "media",
+    "legacy",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "accounts.middleware.session_lifetime",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -337,17 +339,79 @@ LOGGING = {
 # Per-app settings. Each app's issue fills its own block below.
 
 # --- accounts (allauth, Casdoor mirror, sessions) ---
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
+# Passwordless. A known email signs in with a login code; a new one goes through signup, whose
+# only field is the email, and becomes usable once the emailed verification code is entered.
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
-ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+EMAIL_CODE_TIMEOUT = env.int("EMAIL_CODE_TIMEOUT", default=10 * 60)
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = EMAIL_CODE_TIMEOUT
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT = EMAIL_CODE_TIMEOUT
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = 3
+ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = True
+# allauth's default rate limits throttle code requests: 3 a minute per address, 20 per IP.
 ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = _site.scheme
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SITE_NAME}: "
+# Telegram and VK may give no email; signing up must not stop at a form asking for one. A new
+# social login joins an existing account by email only when the provider vouches for the email.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+# Providers come from the environment only (never SocialApp rows); one without keys is absent
+# and shows no button.
+SOCIALACCOUNT_PROVIDERS: dict = {}
+for _provider, _client_id, _secret in (
+    ("vk", VK_CLIENT_ID, VK_CLIENT_SECRET),
+    ("google", GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET),
+    ("yandex", YANDEX_CLIENT_ID, YANDEX_CLIENT_SECRET),
+):
+    if _client_id and _secret:
+        SOCIALACCOUNT_PROVIDERS[_provider] = {"APP": {"client_id": _client_id, "secret": _secret}}
+if TELEGRAM_BOT_TOKEN:
+    # The widget's bot id is the number before the colon of the bot token; the token itself is
+    # the key of the payload's HMAC. A payload older than auth_date_validity seconds is refused.
+    SOCIALACCOUNT_PROVIDERS["telegram"] = {
+        "APP": {"client_id": TELEGRAM_BOT_TOKEN.partition(":")[0], "secret": TELEGRAM_BOT_TOKEN},
+        "AUTH_PARAMS": {"auth_date_validity": env.int("TELEGRAM_AUTH_MAX_AGE", default=300)},
+    }
+# Sessions: SESSION_COOKIE_AGE (above) is the inactivity timeout; a session also ends this long
+# after sign-in however active it is. Activity is written at most once per SESSION_TOUCH_INTERVAL.
+SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=90 * 24 * 3600)
+SESSION_TOUCH_INTERVAL = env.int("SESSION_TOUCH_INTERVAL", default=3600)
+USERSESSIONS_TRACK_ACTIVITY = False
+CELERY_BEAT_SCHEDULE["accounts-cleanup-sessions"] = {
+    "task": "accounts.tasks.cleanup_sessions",
+    "schedule": 24 * 3600,
+}
 
 # --- wallets ---
 # An open hold older than this was left by a crash: the expiry sweep releases it.
 WALLET_HOLD_TTL_SECONDS = env.int("WALLET_HOLD_TTL_SECONDS", default=3600)
 
 # --- payments ---
+TOPUP_PRESETS = [Decimal(value) for value in env.list("TOPUP_PRESETS", default=["300", "500", "1000", "3000"])]
+# 54-FZ receipt with each payment (when the shop's online cash register is connected).
+YOOKASSA_RECEIPT_ENABLED = env.bool("YOOKASSA_RECEIPT_ENABLED", default=False)
+YOOKASSA_RECEIPT_ITEM = env("YOOKASSA_RECEIPT_ITEM", default="Пополнение баланса")
+# YooKassa's vat_code: 1 = without VAT.
+YOOKASSA_RECEIPT_VAT_CODE = env.int("YOOKASSA_RECEIPT_VAT_CODE", default=1)
+# A payment still unfinished this long after creation is asked about (lost webhook).
+PAYMENTS_SYNC_AFTER_SECONDS = env.int("PAYMENTS_SYNC_AFTER_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["payments-sync"] = {"task": "payments.tasks.payments_sync", "schedule": 300.0}
 
 # --- chats ---
 

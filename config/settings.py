@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "wallets.context_processors.header_wallet",
             ],
         },
     },
@@ -401,6 +402,13 @@ CELERY_BEAT_SCHEDULE["accounts-cleanup-sessions"] = {
 # --- wallets ---
 # An open hold older than this was left by a crash: the expiry sweep releases it.
 WALLET_HOLD_TTL_SECONDS = env.int("WALLET_HOLD_TTL_SECONDS", default=3600)
+# Balance changes within this window reach Casdoor as one push of the latest balance.
+WALLET_CASDOOR_PUSH_DELAY_SECONDS = env.int("WALLET_CASDOOR_PUSH_DELAY_SECONDS", default=2)
+CELERY_BEAT_SCHEDULE["wallets-expire-holds"] = {"task": "wallets.tasks.expire_holds", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["wallets-reconcile-balances"] = {
+    "task": "wallets.tasks.reconcile_balances",
+    "schedule": 24 * 3600.0,
+}
 
 # --- payments ---
 TOPUP_PRESETS = [Decimal(value) for value in env.list("TOPUP_PRESETS", default=["300", "500", "1000", "3000"])]

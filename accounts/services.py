@@ -1,0 +1,146 @@
+"""Writes for accounts: identities, the profile, the Casdoor mirror and session housekeeping."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from importlib import import_module
+
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts import casdoor
+from accounts.models import User
+
+log = logging.getLogger(__name__)
+
+# Our field -> (Casdoor's JSON field, Casdoor's column name for update-user's `columns`).
+CASDOOR_PROFILE_FIELDS = {
+    "name": ("displayName", "display_name"),
+    "email": ("email", "email"),
+    "phone": ("phone", "phone"),
+    "avatar": ("avatar", "avatar"),
+}
+
+
+# Identity -------------------------------------------------------------------------------------
+def casdoor_id_for_email_signup() -> str:
+    """A stable id for an email sign-up: a valid Casdoor user name that reveals nothing about
+    the address (random, stored once, never derived again)."""
+    return f"email_{secrets.token_hex(8)}"
+
+
+def casdoor_id_for_social(*, provider: str, uid: str) -> str:
+    """`"{provider}_{uid}"`, unless an account that once signed up this way (and has since
+    disconnected the provider) holds it: then a suffix keeps both unique."""
+    candidate = f"{provider}_{uid}"
+    if User.objects.filter(casdoor_id=candidate).exists():
+        candidate = f"{candidate}_{secrets.token_hex(3)}"
+    return candidate
+
+
+# Profile ----------------------------------------------------------------------------------------
+@transaction.atomic
+def user_update_name(*, user: User, name: str) -> User:
+    user.name = name.strip()
+    user.save(update_fields=["name"])
+    user_casdoor_sync_schedule(user_ids=[user.pk])
+    return user
+
+
+# Casdoor mirror ---------------------------------------------------------------------------------
+def user_casdoor_sync_schedule(*, user_ids: list[int]) -> None:
+    """Queues the mirror of each user once the current transaction commits."""
+    from accounts.tasks import sync_user_to_casdoor
+
+    for user_id in user_ids:
+        transaction.on_commit(lambda user_id=user_id: sync_user_to_casdoor.delay(user_id))
+
+
+def user_sync_to_casdoor(*, user_id: int) -> None:
+    """Makes Casdoor hold the user as we do: adds them if missing, else writes only the changed
+    columns. Records the outcome on the user; raises CasdoorError for the task to retry.
+
+    No transaction or row lock is held here: the calls to Casdoor are slow I/O.
+    """
+    user = User.objects.get(pk=user_id)
+    if not casdoor.is_configured():
+        User.objects.filter(pk=user_id).update(casdoor_sync_error="Casdoor is not configured")
+        return
+    wanted = {
+        json_field: getattr(user, field) or "" for field, (json_field, _) in CASDOOR_PROFILE_FIELDS.items()
+    }
+    try:
+        with casdoor.client() as client:
+            existing = client.get_user(user.casdoor_id)
+            if existing is None:
+                client.add_user(
+                    {"name": user.casdoor_id, "signupApplication": settings.CASDOOR_APP_NAME, **wanted}
+                )
+            else:
+                changed = [
+                    (json_field, column)
+                    for json_field, column in CASDOOR_PROFILE_FIELDS.values()
+                    if (existing.get(json_field) or "") != wanted[json_field]
+                ]
+                if changed:
+                    client.update_user(
+                        user.casdoor_id,
+                        fields={json_field: wanted[json_field] for json_field, _ in changed},
+                        columns=[column for _, column in changed],
+                    )
+    except casdoor.CasdoorError as error:
+        User.objects.filter(pk=user_id).update(casdoor_sync_error=str(error)[:2000])
+        raise
+    User.objects.filter(pk=user_id).update(casdoor_synced_at=timezone.now(), casdoor_sync_error="")
+
+
+# Email ------------------------------------------------------------------------------------------
+def email_deliver(*, subject: str, body: str, html: str, from_email: str, to: list[str]) -> None:
+    message = EmailMultiAlternatives(subject=subject, body=body, from_email=from_email, to=to)
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send()
+
+
+# Sessions ---------------------------------------------------------------------------------------
+def usersession_end(*, request: HttpRequest, session: UserSession) -> None:
+    """Ends one session of the signed-in user (the caller checked ownership)."""
+    if session.is_current():
+        get_account_adapter(request).logout(request)
+    get_usersessions_adapter().end_sessions([session])
+
+
+def sessions_cleanup() -> int:
+    """Deletes expired sessions and their usersessions rows; returns how many sessions went.
+
+    The database is the store of record for both session engines we use (`db`, `cached_db`);
+    cached copies are dropped too so an expired session cannot come back from the cache.
+    """
+    engine = import_module(settings.SESSION_ENGINE)
+    cache_prefix = getattr(engine, "KEY_PREFIX", None)
+    expired = list(
+        Session.objects.filter(expire_date__lt=timezone.now()).values_list("session_key", flat=True)
+    )
+    removed = 0
+    for start in range(0, len(expired), 500):
+        keys = expired[start : start + 500]
+        with transaction.atomic():
+            removed += Session.objects.filter(session_key__in=keys, expire_date__lt=timezone.now()).delete()[
+                0
+            ]
+            UserSession.objects.filter(session_key__in=keys).delete()
+        if cache_prefix:
+            from django.core.cache import caches
+
+            caches[settings.SESSION_CACHE_ALIAS].delete_many([cache_prefix + key for key in keys])
+    # Rows whose session is gone for another reason (signed out elsewhere, engine switched).
+    UserSession.objects.exclude(session_key__in=Session.objects.values("session_key")).delete()
+    return removed

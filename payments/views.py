@@ -1,0 +1,186 @@
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import api_view, authentication_classes
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from payments import services, yookassa
+from payments.models import Payment
+from wallets.models import Wallet
+
+logger = logging.getLogger(__name__)
+
+
+class _SessionAuthentication(SessionAuthentication):
+    # DRF answers 403 to a signed-out caller unless the scheme names a WWW-Authenticate
+    # challenge; our API promises 401 there.
+    def authenticate_header(self, request) -> str:
+        return "Session"
+
+
+class _PaymentsUnavailable(APIException):
+    status_code = 503
+    default_detail = _("Платёжная система недоступна, попробуйте позже.")
+
+
+def _wallet_json(wallet: Wallet) -> dict:
+    return {"balance": str(wallet.balance), "held": str(wallet.held), "available": str(wallet.available)}
+
+
+def _payment_json(payment: Payment) -> dict:
+    return {
+        "payment_id": str(payment.pk),
+        "status": payment.status,
+        "amount": str(payment.amount),
+        "currency": payment.currency,
+        "created_at": payment.created_at.isoformat(),
+    }
+
+
+@extend_schema(
+    request=inline_serializer(
+        "TopupRequest", {"amount": serializers.DecimalField(max_digits=14, decimal_places=2)}
+    ),
+    responses=inline_serializer(
+        "TopupResponse",
+        {"payment_id": serializers.UUIDField(), "confirmation_token": serializers.CharField()},
+    ),
+)
+@api_view(["POST"])
+@authentication_classes([_SessionAuthentication])
+def payment_create(request: Request) -> Response:
+    """Creates a top-up payment; the page renders YooKassa's widget with the token."""
+    amount = request.data.get("amount") if isinstance(request.data, dict) else None
+    try:
+        payment = services.payment_create(user=request.user, amount=amount)
+    except services.TopupAmountInvalid as exc:
+        raise ValidationError(str(exc)) from exc
+    except yookassa.YooKassaNotConfigured as exc:
+        raise _PaymentsUnavailable(_("Оплата не настроена: обратитесь в поддержку.")) from exc
+    except (yookassa.YooKassaUnavailable, yookassa.YooKassaRefused) as exc:
+        logger.warning("Could not create a YooKassa payment for user %s: %s", request.user.pk, exc)
+        raise _PaymentsUnavailable from exc
+    return Response({"payment_id": str(payment.pk), "confirmation_token": payment.confirmation_token})
+
+
+@extend_schema(
+    responses=inline_serializer(
+        "PaymentStatus",
+        {
+            "payment_id": serializers.UUIDField(),
+            "status": serializers.CharField(),
+            "amount": serializers.CharField(),
+            "currency": serializers.CharField(),
+            "created_at": serializers.DateTimeField(),
+            "wallet": inline_serializer(
+                "PaymentWallet",
+                {
+                    "balance": serializers.CharField(),
+                    "held": serializers.CharField(),
+                    "available": serializers.CharField(),
+                },
+            ),
+        },
+    )
+)
+@api_view(["GET"])
+@authentication_classes([_SessionAuthentication])
+def payment_status(request: Request, payment_id) -> Response:
+    """The user's own payment and their wallet, for the top-up page's result."""
+    payment = get_object_or_404(Payment, pk=payment_id, user=request.user)
+    return Response(
+        {**_payment_json(payment), "wallet": _wallet_json(Wallet.objects.get(pk=request.user.pk))}
+    )
+
+
+@extend_schema(
+    responses=inline_serializer(
+        "Wallet",
+        {
+            "balance": serializers.CharField(),
+            "held": serializers.CharField(),
+            "available": serializers.CharField(),
+        },
+    )
+)
+@api_view(["GET"])
+@authentication_classes([_SessionAuthentication])
+def wallet(request: Request) -> Response:
+    """The signed-in user's balance, the part reserved by requests in flight, and the rest."""
+    return Response(_wallet_json(get_object_or_404(Wallet, pk=request.user.pk)))
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    """The caller's address; X-Forwarded-For counts only when our own proxy sent the request."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    if _in_networks(peer, settings.TRUSTED_PROXIES):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        # The proxy appends the address it saw last: the rightmost entry is the one it vouches for.
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return peer or None
+
+
+def _in_networks(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest) -> HttpResponse:
+    """YooKassa's notifications: only from its published addresses, acted on after re-fetching."""
+    ip = _client_ip(request)
+    if ip is None or not _in_networks(ip, settings.YOOKASSA_WEBHOOK_IPS):
+        logger.warning("YooKassa webhook refused for %s (peer %s)", ip, request.META.get("REMOTE_ADDR"))
+        return JsonResponse({"detail": _("Доступ запрещён.")}, status=403)
+    result = services.notification_process(body=request.body, source_ip=ip)
+    return JsonResponse({"status": result.outcome}, status=result.status_code)
+
+
+@login_required
+def topup_page(request: HttpRequest) -> HttpResponse:
+    config = {
+        "min": str(settings.TOPUP_MIN_AMOUNT),
+        "max": str(settings.TOPUP_MAX_AMOUNT),
+        "presets": [str(amount) for amount in settings.TOPUP_PRESETS],
+        "messages": {
+            "network": _("Не удалось связаться с сервером. Проверьте соединение и попробуйте ещё раз."),
+            "widget": _("Не удалось открыть форму оплаты. Попробуйте ещё раз."),
+            "failed": _("Платёж не прошёл, деньги не списаны."),
+            "pending": _("Платёж ещё обрабатывается: баланс обновится, как только он пройдёт."),
+        },
+    }
+    return render(
+        request,
+        "payments/topup.html",
+        {
+            "config": config,
+            "widget_url": settings.YOOKASSA_WIDGET_URL,
+            "configured": yookassa.is_configured(),
+        },
+    )
+
+
+@login_required
+def history_page(request: HttpRequest) -> HttpResponse:
+    payments = Payment.objects.filter(user=request.user).order_by("-created_at")
+    page = Paginator(payments, 20).get_page(request.GET.get("page"))
+    return render(request, "payments/history.html", {"page": page})

@@ -1,3 +1,9 @@
 """Websocket routes, one list for the whole site (each app contributes its consumers here)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from wallets.consumers import BalanceConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/balance/", BalanceConsumer.as_asgi()),
+]

@@ -1,11 +1,14 @@
 """What happens after a committed balance change: the live balance reaches the user's open
-pages over the websocket. Called by `wallets.services` through `transaction.on_commit`."""
+pages over the websocket, and a push of the balance to Casdoor is queued. Called by
+`wallets.services` through `transaction.on_commit`; neither may fail the change that already
+committed, so each logs and carries on."""
 
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from wallets import casdoor_mirror
 from wallets.models import Wallet
 
 logger = logging.getLogger(__name__)
@@ -15,16 +18,22 @@ def balance_group(user_id: int) -> str:
     return f"balance.{user_id}"
 
 
+def balance_message(wallet: Wallet) -> dict:
+    """The websocket's and `GET /api/wallet`'s shape: decimal strings."""
+    return {"balance": str(wallet.balance), "held": str(wallet.held), "available": str(wallet.available)}
+
+
 def balance_changed(*, user_id: int) -> None:
     wallet = Wallet.objects.get(pk=user_id)
-    message = {
-        "type": "balance.update",
-        "balance": str(wallet.balance),
-        "held": str(wallet.held),
-        "available": str(wallet.available),
-    }
     try:
-        async_to_sync(get_channel_layer().group_send)(balance_group(user_id), message)
+        async_to_sync(get_channel_layer().group_send)(
+            balance_group(user_id), {"type": "balance.update", **balance_message(wallet)}
+        )
     except Exception:
-        # A push that fails must never fail the payment or charge that already committed.
         logger.exception("Could not push the balance of user %s", user_id)
+    try:
+        casdoor_mirror.balance_push_schedule(user_id=user_id)
+    except Exception:
+        # The broker being down must not fail a payment; reconcile_balances --push-casdoor
+        # catches the mirror up.
+        logger.exception("Could not queue the Casdoor balance push of user %s", user_id)

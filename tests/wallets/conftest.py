@@ -72,3 +72,25 @@ def funded(alice):
 
     wallet_credit(user=alice, amount=Decimal("100.00"), reference="test:seed")
     return alice
+
+
+@pytest.fixture
+def casdoor(fake_server, settings):
+    """A fake Casdoor the real client talks to over HTTP, knowing Alice and Bob."""
+    from tests.fakes import casdoor as fake_casdoor
+
+    server = fake_casdoor.start(fake_server)
+    settings.CASDOOR_INTERNAL_URL = server.url
+    settings.CASDOOR_CLIENT_ID = fake_casdoor.CLIENT_ID
+    settings.CASDOOR_CLIENT_SECRET = fake_casdoor.CLIENT_SECRET
+    settings.CASDOOR_ORG = "built-in"
+    settings.CASDOOR_TIMEOUT = 2
+    for name in ("email_alice", "email_bob"):
+        server.users[("built-in", name)] = {"owner": "built-in", "name": name, "displayName": name}
+    return server
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Runs on_commit callbacks (the live push, queued tasks) at the end of `with commit(execute=True)`."""
+    return django_capture_on_commit_callbacks

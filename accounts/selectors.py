@@ -11,7 +11,7 @@ from accounts.models import User
 
 
 def email_has_account(*, email: str) -> bool:
-    return bool(filter_users_by_email(email, is_active=True, prefer_verified=True, for_login=True))
+    return bool(filter_users_by_email(email, is_active=True, prefer_verified=True))
 
 
 def profile_providers(*, request: HttpRequest, user: User) -> tuple[list[SocialAccount], list]:

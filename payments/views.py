@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view, authentication_classes
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -100,7 +100,10 @@ def payment_create(request: Request) -> Response:
 @authentication_classes([_SessionAuthentication])
 def payment_status(request: Request, payment_id) -> Response:
     """The user's own payment and their wallet, for the top-up page's result."""
-    payment = get_object_or_404(Payment, pk=payment_id, user=request.user)
+    payment = Payment.objects.filter(pk=payment_id, user=request.user).first()
+    if payment is None:
+        # Somebody else's payment looks exactly like one that does not exist.
+        raise NotFound(_("Не найдено."))
     return Response(
         {**_payment_json(payment), "wallet": _wallet_json(Wallet.objects.get(pk=request.user.pk))}
     )
@@ -120,7 +123,7 @@ def payment_status(request: Request, payment_id) -> Response:
 @authentication_classes([_SessionAuthentication])
 def wallet(request: Request) -> Response:
     """The signed-in user's balance, the part reserved by requests in flight, and the rest."""
-    return Response(_wallet_json(get_object_or_404(Wallet, pk=request.user.pk)))
+    return Response(_wallet_json(Wallet.objects.get(pk=request.user.pk)))
 
 
 def _client_ip(request: HttpRequest) -> str | None:

@@ -41,8 +41,8 @@ class YooKassaHandler(FakeHandler):
     def route(self, method: str, path: str) -> None:
         state: FakeYooKassa = self.fake.yookassa
         if state.hang:
-            # Answer nothing until the test ends (bounded so a stuck thread cannot outlive it).
-            state.release.wait(30)
+            # Answer nothing until the test ends (bounded, so a stuck thread ends soon after).
+            state.release.wait(120)
             return
         if self.headers.get("Authorization") != state.basic_auth:
             self.send_json(_error("invalid_credentials", "Authentication by given credentials failed"), 401)
@@ -87,6 +87,8 @@ class FakeYooKassa:
         self.release = threading.Event()
         # Set to an error dict to make the next creates answer 400 with it.
         self.refuse: dict | None = None
+        # New refunds start in this state; "pending" lets a test finish them with set_refund_status.
+        self.refund_status = "succeeded"
         token = base64.b64encode(f"{SHOP_ID}:{SECRET_KEY}".encode()).decode()
         self.basic_auth = f"Basic {token}"
 
@@ -148,7 +150,7 @@ class FakeYooKassa:
             refund = {
                 "id": refund_id,
                 "payment_id": payment["id"],
-                "status": "succeeded",
+                "status": self.refund_status,
                 "created_at": _now(),
                 "amount": body["amount"],
             }
@@ -173,6 +175,11 @@ class FakeYooKassa:
                 payment["cancellation_details"] = {"party": "yoo_money", "reason": "expired_on_confirmation"}
             payment.update(changes)
             return copy.deepcopy(payment)
+
+    def set_refund_status(self, refund_id: str, status: str) -> dict:
+        with self.lock:
+            self.refunds[refund_id]["status"] = status
+            return copy.deepcopy(self.refunds[refund_id])
 
     def succeed(self, payment_id: str, **changes) -> dict:
         return self.set_status(payment_id, "succeeded", **changes)

@@ -1,0 +1,97 @@
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+from django.test import Client
+
+from payments import services
+from payments.models import Payment, PaymentNotification
+from tests.fakes.yookassa import YOOKASSA_IP
+from wallets.models import LedgerEntry, Wallet
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(count: int, work) -> list:
+    barrier = threading.Barrier(count)
+
+    def one(_):
+        barrier.wait()
+        try:
+            return work()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def assert_ledger_matches(user) -> None:
+    wallet = Wallet.objects.get(pk=user.pk)
+    assert wallet.balance == LedgerEntry.objects.filter(wallet=wallet).aggregate(total=Sum("amount"))["total"]
+
+
+def test_fifty_concurrent_deliveries_of_the_same_success_credit_exactly_once(alice, yookassa):
+    payment = services.payment_create(user=alice, amount=Decimal("500.00"))
+    yookassa.succeed(payment.yookassa_payment_id)
+    body = json.dumps(yookassa.notification("payment.succeeded", payment.yookassa_payment_id))
+
+    def deliver() -> int:
+        response = Client().post(
+            "/api/payment/webhook", data=body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+        )
+        return response.status_code
+
+    codes = run_together(50, deliver)
+
+    assert codes == [200] * 50
+    assert LedgerEntry.objects.filter(wallet_id=alice.pk).count() == 1
+    assert Wallet.objects.get(pk=alice.pk).balance == Decimal("500.00")
+    assert_ledger_matches(alice)
+    assert Payment.objects.get().status == Payment.Status.SUCCEEDED
+    assert PaymentNotification.objects.filter(outcome=PaymentNotification.Outcome.PROCESSED).count() == 50
+
+
+def test_the_poller_and_webhooks_racing_credit_exactly_once(alice, yookassa):
+    payment = services.payment_create(user=alice, amount=Decimal("750.00"))
+    yookassa.succeed(payment.yookassa_payment_id)
+    body = json.dumps(yookassa.notification("payment.succeeded", payment.yookassa_payment_id))
+    calls = iter(range(20))
+
+    def webhook_or_poller() -> None:
+        if next(calls) % 2:
+            Client().post(
+                "/api/payment/webhook", data=body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+            )
+        else:
+            services.payments_sync(older_than=timedelta(0))
+
+    run_together(20, webhook_or_poller)
+
+    assert LedgerEntry.objects.filter(wallet_id=alice.pk).count() == 1
+    assert Wallet.objects.get(pk=alice.pk).balance == Decimal("750.00")
+    assert_ledger_matches(alice)
+
+
+def test_two_concurrent_refunds_cannot_refund_more_than_the_payment(alice, admin_user, yookassa):
+    payment = services.payment_create(user=alice, amount=Decimal("500.00"))
+    yookassa.succeed(payment.yookassa_payment_id)
+    services.payment_apply(provider_object=yookassa.payments[payment.yookassa_payment_id])
+
+    def refund() -> str:
+        try:
+            services.refund_create(payment=payment, amount=Decimal("300.00"), created_by=admin_user)
+        except services.RefundNotAllowed:
+            return "refused"
+        return "refunded"
+
+    outcomes = run_together(2, refund)
+
+    assert sorted(outcomes) == ["refunded", "refused"]
+    assert Wallet.objects.get(pk=alice.pk).balance == Decimal("200.00")
+    assert_ledger_matches(alice)

@@ -424,3 +424,26 @@ CELERY_BEAT_SCHEDULE["payments-sync"] = {"task": "payments.tasks.payments_sync",
 # --- chats ---
 
 # --- media ---
+if S3_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "media.storage.PublicS3Storage"}
+    # Pictures are shown from the bucket's public address, which may be plain http in
+    # development: the page must be allowed to load them.
+    _bucket = urlsplit(S3_PUBLIC_DOMAIN or S3_ENDPOINT_URL)
+    if _bucket.scheme == "http":
+        for _directive in ("img-src", "media-src"):
+            CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(f"{_bucket.scheme}://{_bucket.netloc}")
+MEDIA_UPLOAD_MAX_BYTES = env.int("MEDIA_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# Width × height; a 48 MP phone photo fits, a decompression bomb does not.
+MEDIA_UPLOAD_MAX_PIXELS = env.int("MEDIA_UPLOAD_MAX_PIXELS", default=50_000_000)
+# Generated files copied from Fal (videos are the large ones).
+MEDIA_RESULT_MAX_BYTES = env.int("MEDIA_RESULT_MAX_BYTES", default=100 * 1024 * 1024)
+MEDIA_RESULT_MAX_FILES = env.int("MEDIA_RESULT_MAX_FILES", default=4)
+# A job Fal has not finished this long after submission is given up and its hold released.
+MEDIA_GENERATION_TIMEOUT = env.float("MEDIA_GENERATION_TIMEOUT", default=600)
+MEDIA_POLL_INTERVAL_SECONDS = env.float("MEDIA_POLL_INTERVAL_SECONDS", default=3)
+MEDIA_GALLERY_PAGE_SIZE = 24
+FAL_TIMEOUT = env.float("FAL_TIMEOUT", default=15)
+CELERY_BEAT_SCHEDULE["media-generations-expire"] = {
+    "task": "media.tasks.generations_expire",
+    "schedule": 300.0,
+}

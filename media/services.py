@@ -1,0 +1,327 @@
+"""Uploads for vision prompts and paid media generation.
+
+Uploads: a file is accepted only if Pillow decodes it completely as JPEG, PNG, WebP or GIF
+within the size and pixel limits; the stored copy is re-encoded from pixels, so EXIF (GPS),
+XMP and comments are gone. Animated images keep their first frame.
+
+Generations: `generation_start` reserves the model's fixed price (a wallet hold), submits the
+job to Fal and returns at once; `generation_poll` (run by a Celery task) waits for Fal, copies
+the result into our storage and settles the hold, or releases it when Fal fails or the deadline
+passes. Finishing is claimed by a conditional UPDATE on the generation's status, and the hold is
+closed under its own reference, so running the task twice (or two at once) charges once.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from chats.models import AIModel, Chat, Message
+from media import fal, tasks
+from media.models import Generation, Upload
+from wallets.services import hold_place, hold_release, hold_settle
+
+logger = logging.getLogger(__name__)
+
+# Pillow format → (file extension, content type).
+IMAGE_FORMATS = {
+    "JPEG": ("jpg", "image/jpeg"),
+    "PNG": ("png", "image/png"),
+    "WEBP": ("webp", "image/webp"),
+    "GIF": ("gif", "image/gif"),
+}
+VIDEO_TYPES = {"video/mp4": "mp4", "video/webm": "webm"}
+# What survives re-encoding: how the pixels look, nothing about who or where.
+IMAGE_INFO_KEPT = ("transparency", "icc_profile", "background")
+
+
+class ImageRejected(Exception):
+    """The file is not an image we accept; the message says why, in the user's language."""
+
+
+class PromptEmpty(ValueError):
+    pass
+
+
+class NotAMediaModel(ValueError):
+    """The model is unknown, switched off, or generates text rather than media."""
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    data: bytes
+    extension: str
+    content_type: str
+    width: int = 0
+    height: int = 0
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g}"
+
+
+def image_clean(data: bytes, *, max_bytes: int) -> CleanFile:
+    """Decodes `data` fully and re-encodes its first frame without metadata.
+
+    Raises:
+        ImageRejected: too large, not one of our formats, too many pixels, or damaged.
+    """
+    if len(data) > max_bytes:
+        raise ImageRejected(_("Файл больше %(limit)s МБ.") % {"limit": _megabytes(max_bytes)})
+    try:
+        with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
+            # Only the header is read so far: refuse a decompression bomb before decoding it.
+            if image.width * image.height > settings.MEDIA_UPLOAD_MAX_PIXELS:
+                raise ImageRejected(_("Слишком большое изображение по числу пикселей."))
+            image.load()
+            image_format = image.format
+            if image_format == "JPEG":
+                # Phones record rotation in EXIF; apply it before EXIF goes.
+                image = ImageOps.exif_transpose(image)
+            image.info = {key: value for key, value in image.info.items() if key in IMAGE_INFO_KEPT}
+            out = io.BytesIO()
+            options = {"quality": 90} if image_format in ("JPEG", "WEBP") else {}
+            image.save(out, format=image_format, **options)
+            width, height = image.size
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected(_("Слишком большое изображение по числу пикселей.")) from exc
+    except UnidentifiedImageError as exc:
+        raise ImageRejected(_("Это не изображение: поддерживаются JPEG, PNG, WebP и GIF.")) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageRejected(_("Изображение повреждено или обрезано.")) from exc
+    extension, content_type = IMAGE_FORMATS[image_format]
+    return CleanFile(out.getvalue(), extension, content_type, width, height)
+
+
+def _storage_name(folder: str, extension: str) -> str:
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4()}.{extension}"
+
+
+def upload_create(*, user, file: UploadedFile) -> Upload:
+    """Stores the user's picture for a vision prompt; nothing is stored if it is refused.
+
+    Raises:
+        ImageRejected: see `image_clean`.
+    """
+    limit = settings.MEDIA_UPLOAD_MAX_BYTES
+    if file.size is not None and file.size > limit:
+        # Refuse by the declared size before reading a large file into memory.
+        raise ImageRejected(_("Файл больше %(limit)s МБ.") % {"limit": _megabytes(limit)})
+    clean = image_clean(file.read(limit + 1), max_bytes=limit)
+    name = default_storage.save(_storage_name("uploads", clean.extension), ContentFile(clean.data))
+    try:
+        return Upload.objects.create(
+            owner=user,
+            name=name,
+            url=default_storage.url(name),
+            content_type=clean.content_type,
+            size=len(clean.data),
+            width=clean.width,
+            height=clean.height,
+        )
+    except Exception:
+        default_storage.delete(name)
+        raise
+
+
+def upload_url_is_owned(*, user, url: str) -> bool:
+    """Whether `url` is one of `user`'s own uploads (the only images a vision prompt may use)."""
+    return Upload.objects.filter(owner=user, url=url).exists()
+
+
+def generation_start(*, user, model: AIModel, prompt: str, chat: Chat | None = None) -> Generation:
+    """Reserves the model's price, submits the job to Fal and returns without waiting.
+
+    With `chat`, an assistant message (status pending) is created in it; the result or the
+    error lands on that message. The caller saves the user's own message.
+
+    Raises:
+        PromptEmpty: nothing to generate from.
+        NotAMediaModel: the model is switched off or is a chat model.
+        wallets.services.InsufficientFunds: the available balance cannot cover the price.
+    """
+    prompt = prompt.strip()
+    if not prompt:
+        raise PromptEmpty(_("Опишите, что нужно сгенерировать."))
+    if not model.enabled or not model.is_media:
+        raise NotAMediaModel(model.model_id)
+    generation_id = uuid.uuid4()
+    reference = f"fal:{generation_id}"
+    with transaction.atomic():
+        hold_place(
+            user=user,
+            amount=model.price_per_generation,
+            reference=reference,
+            description=_("Генерация: %(model)s") % {"model": model.name},
+            metadata={"generation": True, "model": model.model_id, "generation_id": str(generation_id)},
+            # The hold must outlive the job's deadline, or the expiry sweep would free it mid-job.
+            ttl=timedelta(seconds=settings.MEDIA_GENERATION_TIMEOUT + settings.WALLET_HOLD_TTL_SECONDS),
+        )
+        message = None
+        if chat is not None:
+            message = Message.objects.create(
+                chat=chat, role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING
+            )
+        generation = Generation.objects.create(
+            id=generation_id,
+            user=user,
+            model=model.model_id,
+            kind=model.kind,
+            prompt=prompt,
+            price=model.price_per_generation,
+            chat=chat,
+            message=message,
+            hold_reference=reference,
+        )
+    # The network call happens after the hold is committed and outside any transaction.
+    try:
+        submission = fal.submit(model=model.model_id, arguments={"prompt": prompt})
+    except fal.FalNotConfigured:
+        return _fail(generation, error=_("Генерация изображений не настроена. Деньги не списаны."))
+    except fal.FalError as exc:
+        logger.warning("Fal refused generation %s: %s", generation.pk, exc)
+        return _fail(generation, error=_("Сервис генерации недоступен, попробуйте позже. Деньги не списаны."))
+    Generation.objects.filter(pk=generation.pk).update(
+        fal_request_id=submission.request_id,
+        status_url=submission.status_url,
+        response_url=submission.response_url,
+    )
+    generation.refresh_from_db()
+    transaction.on_commit(lambda: tasks.generation_poll.delay(str(generation.pk)))
+    return generation
+
+
+def generation_poll(*, generation_id) -> Generation:
+    """Asks Fal about the job until it completes or the deadline passes, then finishes it.
+
+    Safe to run again or in parallel: a finished generation is returned as it is.
+    """
+    generation = Generation.objects.get(pk=generation_id)
+    deadline = generation.created_at + timedelta(seconds=settings.MEDIA_GENERATION_TIMEOUT)
+    while generation.is_active:
+        if timezone.now() >= deadline:
+            return _fail(generation, error=_("Генерация не завершилась вовремя. Деньги не списаны."))
+        try:
+            state = fal.status(status_url=generation.status_url)
+        except fal.FalUnavailable as exc:
+            logger.info("Fal status for generation %s unavailable, will ask again: %s", generation.pk, exc)
+            state = None
+        except fal.FalError as exc:
+            logger.warning("Fal status for generation %s refused: %s", generation.pk, exc)
+            return _fail(generation, error=_("Генерация не удалась. Деньги не списаны."))
+        if state is not None and state.status == fal.COMPLETED:
+            return _finish(generation, error=state.error)
+        if (
+            state is not None
+            and state.status == fal.IN_PROGRESS
+            and generation.status == Generation.Status.PENDING
+        ):
+            Generation.objects.filter(pk=generation.pk, status=Generation.Status.PENDING).update(
+                status=Generation.Status.RUNNING
+            )
+        time.sleep(settings.MEDIA_POLL_INTERVAL_SECONDS)
+        generation.refresh_from_db()
+    return generation
+
+
+def _finish(generation: Generation, *, error: str) -> Generation:
+    """Copies a completed job's files into our storage and charges for it, once."""
+    if error:
+        logger.warning("Fal generation %s failed: %s", generation.pk, error)
+        return _fail(generation, error=_("Модель не смогла выполнить запрос. Деньги не списаны."))
+    stored: list[str] = []
+    try:
+        urls = fal.result_file_urls(fal.result(response_url=generation.response_url))
+        if not urls:
+            raise fal.FalRefused("the result has no files")
+        for url in urls[: settings.MEDIA_RESULT_MAX_FILES]:
+            clean = _result_clean(fal.download(url=url, max_bytes=settings.MEDIA_RESULT_MAX_BYTES))
+            stored.append(
+                default_storage.save(_storage_name("generations", clean.extension), ContentFile(clean.data))
+            )
+    except (fal.FalError, ImageRejected) as exc:
+        # Slow I/O above runs outside any transaction; undo our copies before giving up.
+        for name in stored:
+            default_storage.delete(name)
+        logger.warning("Could not collect the result of generation %s: %s", generation.pk, exc)
+        return _fail(generation, error=_("Не удалось получить результат генерации. Деньги не списаны."))
+
+    result_urls = [default_storage.url(name) for name in stored]
+    with transaction.atomic():
+        claimed = Generation.objects.filter(pk=generation.pk, status__in=Generation.ACTIVE).update(
+            status=Generation.Status.COMPLETED, result_urls=result_urls, finished_at=timezone.now()
+        )
+        if claimed == 1:
+            hold_settle(reference=generation.hold_reference, amount=generation.price)
+            if generation.message_id:
+                is_video = generation.kind == AIModel.Kind.VIDEO
+                Message.objects.filter(pk=generation.message_id).update(
+                    image_url="" if is_video else result_urls[0],
+                    attachment_url=result_urls[0] if is_video else "",
+                    status=Message.Status.COMPLETE,
+                    cost=generation.price,
+                )
+    if claimed != 1:
+        # Another run of the task finished it first; its files are the ones on record.
+        for name in stored:
+            default_storage.delete(name)
+    generation.refresh_from_db()
+    return generation
+
+
+def _result_clean(file: fal.File) -> CleanFile:
+    if file.content_type in VIDEO_TYPES:
+        head = file.data[:12]
+        # MP4 has an `ftyp` box at offset 4; WebM starts with the EBML magic number.
+        if (file.content_type == "video/mp4" and head[4:8] != b"ftyp") or (
+            file.content_type == "video/webm" and not head.startswith(b"\x1a\x45\xdf\xa3")
+        ):
+            raise ImageRejected(_("Файл результата повреждён."))
+        return CleanFile(file.data, VIDEO_TYPES[file.content_type], file.content_type)
+    return image_clean(file.data, max_bytes=settings.MEDIA_RESULT_MAX_BYTES)
+
+
+def _fail(generation: Generation, *, error: str) -> Generation:
+    """Marks an unfinished generation failed and gives its hold back, once."""
+    with transaction.atomic():
+        failed = Generation.objects.filter(pk=generation.pk, status__in=Generation.ACTIVE).update(
+            status=Generation.Status.FAILED, error=error, finished_at=timezone.now()
+        )
+        if failed == 1:
+            hold_release(reference=generation.hold_reference)
+            if generation.message_id:
+                Message.objects.filter(pk=generation.message_id).update(
+                    status=Message.Status.ERROR, error=error
+                )
+    generation.refresh_from_db()
+    return generation
+
+
+def generations_expire(*, now=None) -> int:
+    """Gives up generations whose poller died (a crashed worker) well past their deadline.
+
+    Returns how many it failed; each releases its hold. A live poller fails its own job at the
+    deadline, so this only finds the ones nobody is watching any more.
+    """
+    now = now or timezone.now()
+    # The poller's hard time limit runs past the deadline; leave it that long to finish.
+    cutoff = now - timedelta(seconds=settings.MEDIA_GENERATION_TIMEOUT + 300)
+    stale = Generation.objects.filter(status__in=Generation.ACTIVE, created_at__lt=cutoff)
+    failed = [
+        _fail(generation, error=_("Генерация не завершилась вовремя. Деньги не списаны."))
+        for generation in stale
+    ]
+    return sum(generation.status == Generation.Status.FAILED for generation in failed)

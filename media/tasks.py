@@ -1,0 +1,23 @@
+from celery import shared_task
+from django.conf import settings
+
+from media import services
+
+
+@shared_task(
+    # The poll waits for Fal up to the generation's deadline; the hard limit leaves it room to
+    # copy the result afterwards.
+    soft_time_limit=settings.MEDIA_GENERATION_TIMEOUT + 120,
+    time_limit=settings.MEDIA_GENERATION_TIMEOUT + 180,
+    # Storage or database hiccups: try again; a finished generation is left as it is.
+    autoretry_for=(Exception,),
+    max_retries=2,
+    retry_backoff=True,
+)
+def generation_poll(generation_id: str) -> None:
+    services.generation_poll(generation_id=generation_id)
+
+
+@shared_task
+def generations_expire() -> int:
+    return services.generations_expire()

@@ -55,5 +55,7 @@ def provider_edge(monkeypatch, providers):
     from tests.accounts.provider_edge import ProviderEdge
 
     edge = ProviderEdge()
-    monkeypatch.setattr(requests.Session, "request", lambda session, method, url, **kw: edge(method, url, **kw))
+    monkeypatch.setattr(
+        requests.Session, "request", lambda session, method, url, **kw: edge(method, url, **kw)
+    )
     return edge

@@ -49,9 +49,7 @@ def test_a_known_email_signs_in_with_a_code_into_the_same_account(client, commit
     assert User.objects.filter(email="same@example.com").count() == 1
 
 
-def test_the_code_is_mailed_by_the_celery_task_after_commit_not_inside_the_request(
-    client, commit
-):
+def test_the_code_is_mailed_by_the_celery_task_after_commit_not_inside_the_request(client, commit):
     with commit(execute=False) as callbacks:
         client.post(reverse("email_sign_in"), {"email": "later@example.com"})
     # Nothing went out during the request; the queued task sends it.

@@ -62,7 +62,12 @@ def answer_google(edge, **claims):
     edge.answer(
         "POST",
         "https://oauth2.googleapis.com/token",
-        {"access_token": "g-token", "expires_in": 3599, "token_type": "Bearer", "id_token": google_id_token(**claims)},
+        {
+            "access_token": "g-token",
+            "expires_in": 3599,
+            "token_type": "Bearer",
+            "id_token": google_id_token(**claims),
+        },
     )
 
 
@@ -94,7 +99,13 @@ def signed_in_user(client) -> User | None:
     ("provider", "casdoor_id", "name", "email", "avatar"),
     [
         ("vk", "vk_123456", "Иван Петров", "ivan@vk.example", "https://sun.userapi.com/ivan.jpg"),
-        ("google", "google_109876543210", "Гоша Гугл", "gosha@gmail.com", "https://lh3.googleusercontent.com/a/gosha"),
+        (
+            "google",
+            "google_109876543210",
+            "Гоша Гугл",
+            "gosha@gmail.com",
+            "https://lh3.googleusercontent.com/a/gosha",
+        ),
         (
             "yandex",
             "yandex_777000",

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from payments import services, yookassa
 from payments.models import Payment
 from wallets.models import Wallet
+from wallets.notifications import balance_message
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,6 @@ class _SessionAuthentication(SessionAuthentication):
 class _PaymentsUnavailable(APIException):
     status_code = 503
     default_detail = _("Платёжная система недоступна, попробуйте позже.")
-
-
-def _wallet_json(wallet: Wallet) -> dict:
-    return {"balance": str(wallet.balance), "held": str(wallet.held), "available": str(wallet.available)}
 
 
 def _payment_json(payment: Payment) -> dict:
@@ -105,7 +102,7 @@ def payment_status(request: Request, payment_id) -> Response:
         # Somebody else's payment looks exactly like one that does not exist.
         raise NotFound(_("Не найдено."))
     return Response(
-        {**_payment_json(payment), "wallet": _wallet_json(Wallet.objects.get(pk=request.user.pk))}
+        {**_payment_json(payment), "wallet": balance_message(Wallet.objects.get(pk=request.user.pk))}
     )
 
 
@@ -123,7 +120,7 @@ def payment_status(request: Request, payment_id) -> Response:
 @authentication_classes([_SessionAuthentication])
 def wallet(request: Request) -> Response:
     """The signed-in user's balance, the part reserved by requests in flight, and the rest."""
-    return Response(_wallet_json(Wallet.objects.get(pk=request.user.pk)))
+    return Response(balance_message(Wallet.objects.get(pk=request.user.pk)))
 
 
 def _client_ip(request: HttpRequest) -> str | None:

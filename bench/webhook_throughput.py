@@ -1,0 +1,153 @@
+"""Webhook throughput: YooKassa notifications per second through the real view, on PostgreSQL.
+
+Run (PostgreSQL required; a throw-away database `bench_<name>` is created and dropped):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_payments REDIS_URL=redis://127.0.0.1:6379/3 \
+        .venv/bin/python bench/webhook_throughput.py --payments 200 --duplicates 3 --threads 8
+
+Each of `--payments` users gets a pending top-up created through the real service and the fake
+YooKassa (tests/fakes/yookassa.py), which then reports it succeeded. Every notification is
+delivered `--duplicates` times, shuffled, from `--threads` threads through Django's full
+request stack (middleware, the webhook view, a re-fetch of the payment from the fake API,
+`payment_apply`). A second round replays all of them again (every payment already credited).
+At the end it checks one ledger entry and the exact amount per payment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from config.celery import app as celery_app  # noqa: E402
+from payments import services  # noqa: E402
+from payments.models import Payment, PaymentNotification  # noqa: E402
+from tests.fakes.server import FakeServer  # noqa: E402
+from tests.fakes.yookassa import SECRET_KEY, SHOP_ID, YOOKASSA_IP, FakeYooKassa, YooKassaHandler  # noqa: E402
+from wallets.models import LedgerEntry, Wallet  # noqa: E402
+
+
+def deliver_all(bodies: list[str], threads: int) -> tuple[float, list[float], list[int]]:
+    latencies: list[float] = []
+    codes: list[int] = []
+    lock = threading.Lock()
+    local = threading.local()
+
+    def deliver(body: str) -> None:
+        client = getattr(local, "client", None) or Client()
+        local.client = client
+        started = time.perf_counter()
+        response = client.post(
+            "/api/payment/webhook", data=body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+        )
+        # The test client keeps the connection after a request; a server hands it back to the pool.
+        connection.close()
+        elapsed = time.perf_counter() - started
+        with lock:
+            latencies.append(elapsed)
+            codes.append(response.status_code)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(deliver, bodies))
+    return time.perf_counter() - started, latencies, codes
+
+
+def report(title: str, total: float, latencies: list[float], codes: list[int]) -> None:
+    latencies = sorted(latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(
+        f"{title}: {len(latencies)} notifications in {total:.2f} s = {len(latencies) / total:.0f}/s; "
+        f"latency p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; "
+        f"statuses {sorted(set(codes))}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--payments", type=int, default=200)
+    parser.add_argument("--duplicates", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("Set DATABASE_URL to a PostgreSQL database: this bench measures PostgreSQL.", file=sys.stderr)
+        return 2
+    # As in the tests: Celery tasks queued after a credit (the Casdoor mirror) run inline.
+    celery_app.conf.task_always_eager = True
+
+    server = FakeServer(YooKassaHandler).start()
+    fake = FakeYooKassa(server)
+    server.yookassa = fake
+    # A database of its own, so the bench never collides with a test run on the same server.
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
+        f"bench_{settings.DATABASES['default']['NAME']}"
+    )
+    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        with override_settings(
+            YOOKASSA_API_URL=fake.url,
+            YOOKASSA_SHOP_ID=SHOP_ID,
+            YOOKASSA_SECRET_KEY=SECRET_KEY,
+            ALLOWED_HOSTS=["testserver"],
+        ):
+            amounts = {}
+            bodies = []
+            for number in range(args.payments):
+                user = User.objects.create_user(f"email_bench{number}", email=f"bench{number}@example.com")
+                amount = Decimal(random.randrange(100, 5000))
+                payment = services.payment_create(user=user, amount=amount)
+                fake.succeed(payment.yookassa_payment_id)
+                amounts[user.pk] = amount
+                body = json.dumps(fake.notification("payment.succeeded", payment.yookassa_payment_id))
+                bodies += [body] * args.duplicates
+            random.shuffle(bodies)
+            connection.close()
+
+            print(
+                f"{args.payments} payments x {args.duplicates} deliveries, {args.threads} threads, "
+                f"PostgreSQL {connection.pg_version // 10000}"
+            )
+            report("first round (credits + duplicates)", *deliver_all(bodies, args.threads))
+            report("replay round (all duplicates)", *deliver_all(bodies, args.threads))
+
+            entries = LedgerEntry.objects.filter(reference__startswith="yookassa:").count()
+            wrong = [pk for pk, amount in amounts.items() if Wallet.objects.get(pk=pk).balance != amount]
+            succeeded = Payment.objects.filter(status=Payment.Status.SUCCEEDED).count()
+            stored = PaymentNotification.objects.filter(outcome=PaymentNotification.Outcome.PROCESSED).count()
+            print(
+                f"check: {entries} ledger entries for {args.payments} payments, {succeeded} succeeded, "
+                f"{stored} notifications stored as processed, {len(wrong)} wallets with a wrong balance"
+            )
+            ok = entries == args.payments == succeeded and not wrong and stored == 2 * len(bodies)
+            print("OK: one credit per payment" if ok else "FAILED: credits do not match payments")
+            return 0 if ok else 1
+    finally:
+        # The pool keeps the worker threads' connections open; PostgreSQL drops no database in use.
+        connection.close_pool()
+        connection.creation.destroy_test_db(test_db, verbosity=0)
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

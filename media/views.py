@@ -1,0 +1,152 @@
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.static import serve
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import api_view, authentication_classes, parser_classes
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from chats.models import AIModel
+from media import selectors, services
+from media.models import Generation
+from wallets.services import InsufficientFunds
+
+logger = logging.getLogger(__name__)
+
+
+class _SessionAuthentication(SessionAuthentication):
+    # DRF answers 403 to a signed-out caller unless the scheme names a WWW-Authenticate
+    # challenge; our API promises 401 there.
+    def authenticate_header(self, request) -> str:
+        return "Session"
+
+
+def generation_json(generation: Generation) -> dict:
+    return {
+        "id": str(generation.pk),
+        "status": generation.status,
+        "model": generation.model,
+        "kind": generation.kind,
+        "prompt": generation.prompt,
+        "price": str(generation.price),
+        "result_urls": generation.result_urls,
+        "error": generation.error,
+        "message_id": generation.message_id,
+        "created_at": generation.created_at.isoformat(),
+    }
+
+
+_GENERATION_SCHEMA = inline_serializer(
+    "Generation",
+    {
+        "id": serializers.UUIDField(),
+        "status": serializers.ChoiceField(choices=Generation.Status.values),
+        "model": serializers.CharField(),
+        "kind": serializers.CharField(),
+        "prompt": serializers.CharField(),
+        "price": serializers.CharField(),
+        "result_urls": serializers.ListField(child=serializers.URLField()),
+        "error": serializers.CharField(),
+        "message_id": serializers.IntegerField(allow_null=True),
+        "created_at": serializers.DateTimeField(),
+    },
+)
+
+
+@extend_schema(
+    request={"multipart/form-data": inline_serializer("UploadRequest", {"file": serializers.ImageField()})},
+    responses={201: inline_serializer("UploadResponse", {"url": serializers.URLField()})},
+)
+@api_view(["POST"])
+@authentication_classes([_SessionAuthentication])
+@parser_classes([MultiPartParser, FormParser])
+def upload(request: Request) -> Response:
+    """Stores a picture for a vision prompt (JPEG, PNG, WebP or GIF) and returns its URL."""
+    file = request.FILES.get("file")
+    if file is None:
+        raise ValidationError(_("Выберите файл изображения."))
+    try:
+        stored = services.upload_create(user=request.user, file=file)
+    except services.ImageRejected as exc:
+        raise ValidationError(str(exc)) from exc
+    return Response({"url": stored.url}, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=inline_serializer(
+        "GenerateRequest", {"model": serializers.CharField(), "prompt": serializers.CharField()}
+    ),
+    responses={202: _GENERATION_SCHEMA, 402: None, 404: None, 503: _GENERATION_SCHEMA},
+)
+@api_view(["POST"])
+@authentication_classes([_SessionAuthentication])
+@parser_classes([JSONParser])
+def generate(request: Request) -> Response:
+    """Starts an image or video generation; answers at once, then poll its status."""
+    data = request.data if isinstance(request.data, dict) else {}
+    model = AIModel.objects.filter(
+        model_id=str(data.get("model") or ""), enabled=True, kind__in=[AIModel.Kind.IMAGE, AIModel.Kind.VIDEO]
+    ).first()
+    if model is None:
+        raise NotFound(_("Модель не найдена."))
+    try:
+        generation = services.generation_start(
+            user=request.user, model=model, prompt=str(data.get("prompt") or "")
+        )
+    except services.PromptEmpty as exc:
+        raise ValidationError(str(exc)) from exc
+    except InsufficientFunds:
+        return Response(
+            {"detail": _("Недостаточно средств: пополните баланс.")}, status=status.HTTP_402_PAYMENT_REQUIRED
+        )
+    if generation.status == Generation.Status.FAILED:
+        return Response(
+            {**generation_json(generation), "detail": generation.error},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return Response(generation_json(generation), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(responses=_GENERATION_SCHEMA)
+@api_view(["GET"])
+@authentication_classes([_SessionAuthentication])
+def generation_status(request: Request, generation_id) -> Response:
+    """The user's own generation: pending, running, completed (with its files) or failed."""
+    return Response(generation_json(get_object_or_404(Generation, pk=generation_id, user=request.user)))
+
+
+@login_required
+def gallery(request: HttpRequest) -> HttpResponse:
+    page = selectors.gallery_page(user=request.user, number=request.GET.get("page"))
+    models = AIModel.objects.filter(enabled=True, kind__in=[AIModel.Kind.IMAGE, AIModel.Kind.VIDEO])
+    return render(
+        request,
+        "media/gallery.html",
+        {
+            "page": page,
+            "media_models": [
+                {"id": model.model_id, "name": model.name, "price": str(model.price_per_generation)}
+                for model in models
+            ],
+        },
+    )
+
+
+def local_file(request: HttpRequest, path: str) -> HttpResponse:
+    """A stored file, when the storage is the local disk (the zero-setup default).
+
+    The files are our own re-encoded images and generated media under random names; with S3
+    the bucket serves them and this answers 404.
+    """
+    if not isinstance(default_storage, FileSystemStorage):
+        raise Http404
+    return serve(request, path, document_root=default_storage.location)

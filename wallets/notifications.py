@@ -23,7 +23,9 @@ def balance_message(wallet: Wallet) -> dict:
     return {"balance": str(wallet.balance), "held": str(wallet.held), "available": str(wallet.available)}
 
 
-def balance_changed(*, user_id: int) -> None:
+def balance_changed(*, user_id: int, mirror_to_casdoor: bool = True) -> None:
+    """Pushes the wallet to the user's open pages and, when the balance itself moved (not just
+    the reserved part), queues its push to Casdoor."""
     wallet = Wallet.objects.get(pk=user_id)
     try:
         async_to_sync(get_channel_layer().group_send)(
@@ -31,6 +33,8 @@ def balance_changed(*, user_id: int) -> None:
         )
     except Exception:
         logger.exception("Could not push the balance of user %s", user_id)
+    if not mirror_to_casdoor:
+        return
     try:
         casdoor_mirror.balance_push_schedule(user_id=user_id)
     except Exception:

@@ -60,8 +60,11 @@ def wallet_create(*, user) -> Wallet:
     return wallet
 
 
-def _announce(user_id: int) -> None:
-    transaction.on_commit(lambda: notifications.balance_changed(user_id=user_id))
+def _announce(user_id: int, *, balance_moved: bool = True) -> None:
+    """After commit: push the wallet to the user's pages; mirror the balance if it moved."""
+    transaction.on_commit(
+        lambda: notifications.balance_changed(user_id=user_id, mirror_to_casdoor=balance_moved)
+    )
 
 
 def _record(
@@ -203,7 +206,7 @@ def hold_place(
             )
             if reserved != 1:
                 raise InsufficientFunds
-            return Hold.objects.create(
+            hold = Hold.objects.create(
                 wallet_id=user_id,
                 amount=amount,
                 reference=reference,
@@ -211,6 +214,8 @@ def hold_place(
                 metadata=metadata or {},
                 expires_at=timezone.now() + ttl,
             )
+            _announce(user_id, balance_moved=False)
+            return hold
     except (IntegrityError, InsufficientFunds):
         # A hold under this reference already exists: that was the first call's result (our
         # own reservation rolled back with the failed insert).
@@ -267,7 +272,7 @@ def _close(
         hold.charged = charge
         hold.closed_at = timezone.now()
         hold.save(update_fields=["status", "charged", "entry", "closed_at"])
-        _announce(hold.wallet_id)
+        _announce(hold.wallet_id, balance_moved=charge > 0)
         return hold, True
 
 

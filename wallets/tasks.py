@@ -37,8 +37,10 @@ def expire_holds() -> int:
 @shared_task
 def reconcile_balances() -> int:
     """The daily check of every wallet against its ledger, holds and Casdoor; logs mismatches."""
-    mismatches = selectors.wallet_mismatches(now=timezone.now(), check_casdoor=True)
-    for mismatch in mismatches:
+    result = selectors.wallet_mismatches(now=timezone.now(), check_casdoor=True)
+    for mismatch in result.mismatches:
         logger.error("Wallet mismatch: %s", mismatch)
-    logger.info("Reconciled balances: %s mismatches", len(mismatches))
-    return len(mismatches)
+    if result.casdoor_skipped:
+        logger.warning("Reconciliation did not compare Casdoor: %s", result.casdoor_skipped)
+    logger.info("Reconciled %s wallets: %s mismatches", result.wallets, len(result.mismatches))
+    return len(result.mismatches)

@@ -1,0 +1,112 @@
+from decimal import Decimal
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
+
+from config.asgi import application
+from wallets.services import hold_place, hold_settle, wallet_credit
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+LAYERS = {"memory": {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}}
+if django_settings.REDIS_URL:
+    LAYERS["redis"] = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [django_settings.REDIS_URL]},
+        }
+    }
+
+
+@pytest.fixture(params=sorted(LAYERS))
+def channel_layer(request, settings) -> str:
+    """Each test runs with the in-memory layer and, when REDIS_URL is set, with channels-redis."""
+    settings.CHANNEL_LAYERS = LAYERS[request.param]
+    return request.param
+
+
+def session_cookie(client, user) -> bytes:
+    client.force_login(user)
+    name = django_settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
+
+
+@pytest.fixture
+def alice_cookie(client, alice) -> bytes:
+    return session_cookie(client, alice)
+
+
+async def open_socket(cookie: bytes | None) -> tuple[WebsocketCommunicator, bool]:
+    headers = [(b"origin", b"http://testserver")]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    communicator = WebsocketCommunicator(application, "/ws/balance/", headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    return communicator, connected
+
+
+credit = database_sync_to_async(wallet_credit)
+
+
+async def test_the_socket_sends_the_current_balance_then_each_committed_change(
+    channel_layer, alice, alice_cookie
+):
+    await credit(user=alice.pk, amount=Decimal("10"), reference="yookassa:0")
+    socket, connected = await open_socket(alice_cookie)
+    assert connected
+    assert await socket.receive_json_from(timeout=5) == {
+        "balance": "10.00",
+        "held": "0.00",
+        "available": "10.00",
+    }
+
+    await credit(user=alice.pk, amount=Decimal("150.50"), reference="yookassa:1")
+
+    assert await socket.receive_json_from(timeout=5) == {
+        "balance": "160.50",
+        "held": "0.00",
+        "available": "160.50",
+    }
+    await socket.disconnect()
+
+
+async def test_holds_and_settles_push_held_and_available(channel_layer, alice, alice_cookie):
+    await credit(user=alice.pk, amount=Decimal("100"), reference="yookassa:1")
+    socket, _ = await open_socket(alice_cookie)
+    await socket.receive_json_from(timeout=5)
+
+    await database_sync_to_async(hold_place)(user=alice.pk, amount=Decimal("30"), reference="msg:1")
+    assert await socket.receive_json_from(timeout=5) == {
+        "balance": "100.00",
+        "held": "30.00",
+        "available": "70.00",
+    }
+    await database_sync_to_async(hold_settle)(reference="msg:1", amount=Decimal("12.5"))
+    assert await socket.receive_json_from(timeout=5) == {
+        "balance": "87.50",
+        "held": "0.00",
+        "available": "87.50",
+    }
+    await socket.disconnect()
+
+
+async def test_an_anonymous_connection_is_refused(channel_layer, db):
+    _, connected = await open_socket(None)
+    assert not connected
+
+
+async def test_a_forged_session_cookie_is_refused(channel_layer, alice):
+    _, connected = await open_socket(f"{django_settings.SESSION_COOKIE_NAME}=forged".encode())
+    assert not connected
+
+
+async def test_another_users_changes_never_reach_alices_socket(channel_layer, alice, alice_cookie, bob):
+    socket, _ = await open_socket(alice_cookie)
+    await socket.receive_json_from(timeout=5)
+
+    await credit(user=bob.pk, amount=Decimal("500"), reference="yookassa:bob")
+
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.disconnect()

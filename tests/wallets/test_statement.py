@@ -1,0 +1,135 @@
+import re
+from decimal import Decimal
+
+import pytest
+
+from chats.models import AIModel
+from wallets.services import hold_place, hold_settle, wallet_adjust, wallet_credit
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(response) -> list[str]:
+    return re.findall(r'data-testid="entry" data-kind="(\w+)"', response.content.decode())
+
+
+def test_the_statement_needs_a_signed_in_user(client):
+    response = client.get("/wallet/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_an_empty_wallet_says_there_is_nothing_yet(alice_client):
+    response = alice_client.get("/wallet/")
+    assert response.status_code == 200
+    assert 'data-testid="entries-empty"' in response.content.decode()
+
+
+def test_the_statement_lists_the_users_entries_newest_first_with_the_balance_after(alice, alice_client):
+    wallet_credit(user=alice, amount=Decimal("500"), reference="yookassa:1")
+    hold_place(
+        user=alice,
+        amount=Decimal("10"),
+        reference="msg:1",
+        metadata={"chat_id": 42, "model": "openai/gpt-4o"},
+    )
+    hold_settle(reference="msg:1", amount=Decimal("1.25"))
+
+    response = alice_client.get("/wallet/")
+
+    page = response.content.decode()
+    assert rows(response) == ["charge", "topup"]
+    # Russian number format: decimal comma.
+    assert "-1,25 ₽" in page
+    assert "+500,00 ₽" in page
+    assert "498,75 ₽" in page
+
+
+def test_a_chat_message_names_its_model_and_links_to_the_chat(alice, alice_client):
+    AIModel.objects.update_or_create(model_id="openai/gpt-4o", defaults={"name": "GPT-4o", "group": "OpenAI"})
+    wallet_credit(user=alice, amount=Decimal("50"), reference="yookassa:1")
+    hold_place(
+        user=alice, amount=Decimal("5"), reference="msg:7", metadata={"chat_id": 42, "model": "openai/gpt-4o"}
+    )
+    hold_settle(reference="msg:7", amount=Decimal("0.5"))
+
+    page = alice_client.get("/wallet/").content.decode()
+
+    assert "Сообщение в чате" in page
+    assert "· GPT-4o" in page
+    assert 'href="/chat/?id=42"' in page
+
+
+def test_generations_refunds_and_adjustments_say_what_they_were(alice, alice_client, make_user):
+    staff = make_user("email_staff", is_staff=True)
+    wallet_credit(user=alice, amount=Decimal("50"), reference="yookassa:1")
+    hold_place(
+        user=alice, amount=Decimal("5"), reference="fal:1", metadata={"generation": True, "model": "x/flux"}
+    )
+    hold_settle(reference="fal:1", amount=Decimal("5"))
+    wallet_credit(user=alice, amount=Decimal("3"), reference="refund:msg:1", kind="refund")
+    wallet_adjust(
+        user=alice, amount=Decimal("7"), reason="Компенсация за сбой", staff=staff, reference="adj:1"
+    )
+
+    page = alice_client.get("/wallet/").content.decode()
+
+    assert "Генерация" in page
+    assert "Возврат" in page
+    assert "Корректировка" in page
+    assert "Компенсация за сбой" in page
+
+
+def test_open_holds_are_shown_as_pending(alice, alice_client):
+    wallet_credit(user=alice, amount=Decimal("50"), reference="yookassa:1")
+    hold_place(user=alice, amount=Decimal("12"), reference="msg:1", description="Ответ GPT-4o")
+
+    page = alice_client.get("/wallet/").content.decode()
+
+    assert page.count('data-testid="pending-hold"') == 1
+    assert "Ответ GPT-4o" in page
+    assert "в ожидании" in page
+
+
+def test_another_users_entries_and_holds_never_appear_on_alices_statement(alice, alice_client, bob):
+    wallet_credit(user=alice, amount=Decimal("10"), reference="yookassa:alice")
+    wallet_credit(user=bob, amount=Decimal("777.77"), reference="yookassa:bob")
+    hold_place(user=bob, amount=Decimal("123.45"), reference="msg:bob", description="Боб спрашивает")
+
+    page = alice_client.get("/wallet/").content.decode()
+
+    assert "777,77" not in page
+    assert "123,45" not in page
+    assert "Боб спрашивает" not in page
+    assert 'data-testid="pending-hold"' not in page
+
+
+def test_the_statement_is_paginated_25_to_a_page(alice, alice_client, django_assert_max_num_queries):
+    for i in range(30):
+        wallet_credit(user=alice, amount=Decimal(i + 1), reference=f"yookassa:{i}")
+
+    with django_assert_max_num_queries(12):
+        first = alice_client.get("/wallet/")
+    second = alice_client.get("/wallet/?page=2")
+
+    assert len(rows(first)) == 25
+    assert len(rows(second)) == 5
+    assert "+30,00 ₽" in first.content.decode()
+    assert "+1,00 ₽" in second.content.decode()
+    assert "+1,00 ₽" not in first.content.decode()
+
+
+def test_every_signed_in_page_shows_the_live_balance_in_the_header(alice, alice_client):
+    wallet_credit(user=alice, amount=Decimal("1234.5"), reference="yookassa:1")
+
+    page = alice_client.get("/wallet/").content.decode()
+
+    assert 'data-testid="header-balance"' in page
+    assert '<script id="header-balance-data" type="application/json">"1234.50"</script>' in page
+    assert "js/wallets.js" in page
+
+
+def test_signed_out_pages_have_no_balance_and_no_socket_script(client):
+    page = client.get("/").content.decode()
+    assert 'data-testid="header-balance"' not in page
+    assert "js/wallets.js" not in page

@@ -103,6 +103,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         if sociallogin.is_existing or sociallogin.state.get("process") == AuthProcess.CONNECT:
             return
+        account = sociallogin.account
+        owner = User.objects.filter(
+            casdoor_id=services.casdoor_id_for_social(provider=account.provider, uid=account.uid)
+        ).first()
+        if owner is not None:
+            # This provider account is the one the user first signed up with (imported from the
+            # old system, or disconnected since): only it can have produced that casdoor_id.
+            sociallogin.connect(request, owner)
+            return
         taken = {
             address.email
             for address in sociallogin.email_addresses

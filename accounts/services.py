@@ -38,12 +38,7 @@ def casdoor_id_for_email_signup() -> str:
 
 
 def casdoor_id_for_social(*, provider: str, uid: str) -> str:
-    """`"{provider}_{uid}"`, unless an account that once signed up this way (and has since
-    disconnected the provider) holds it: then a suffix keeps both unique."""
-    candidate = f"{provider}_{uid}"
-    if User.objects.filter(casdoor_id=candidate).exists():
-        candidate = f"{candidate}_{secrets.token_hex(3)}"
-    return candidate
+    return f"{provider}_{uid}"
 
 
 # Profile ----------------------------------------------------------------------------------------

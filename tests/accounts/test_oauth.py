@@ -200,3 +200,16 @@ def test_a_signed_in_user_connects_another_provider_and_then_signs_in_with_it(cl
     assert signed_in_user(client) == user
     user.refresh_from_db()
     assert user.casdoor_id == "vk_123456"
+
+
+def test_a_user_imported_from_the_old_system_signs_in_with_the_provider_they_signed_up_with(
+    client, provider_edge, commit, make_user
+):
+    legacy = make_user("vk_123456", name="Иван (старый)", email="ivan@old.example")
+    answer_vk(provider_edge)
+    with commit(execute=True):
+        response = oauth_sign_in(client, "vk")
+    assert response["Location"] == "/profile/"
+    assert signed_in_user(client) == legacy
+    assert SocialAccount.objects.get(provider="vk", uid="123456").user == legacy
+    assert User.objects.count() == 1

@@ -32,10 +32,15 @@ def ledger_mismatches() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _ledger_stays_consistent(request) -> Iterator[None]:
-    yield
-    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
-        request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker and marker.kwargs.get("transaction")
     )
+    uses_db = marker or transactional or "db" in request.fixturenames
+    if uses_db:
+        # Set up the database before this fixture so that it is still there at its teardown.
+        request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
     if uses_db:
         assert ledger_mismatches() == []
 

@@ -92,6 +92,9 @@ class Message(models.Model):
     role = models.CharField(_("роль"), max_length=10, choices=Role.choices)
     content = models.TextField(_("текст"), blank=True)
     image_url = models.URLField(_("изображение"), max_length=1000, blank=True)
+    # Every picture attached to a vision prompt; `image_url` keeps the first (the legacy
+    # system's single column, which the import fills).
+    image_urls = models.JSONField(_("изображения"), default=list, blank=True)
     attachment_url = models.URLField(_("вложение"), max_length=1000, blank=True)
     model = models.CharField(_("модель"), max_length=200, blank=True)
     tokens_in = models.PositiveIntegerField(_("токенов на входе"), default=0)

@@ -422,6 +422,22 @@ PAYMENTS_SYNC_AFTER_SECONDS = env.int("PAYMENTS_SYNC_AFTER_SECONDS", default=300
 CELERY_BEAT_SCHEDULE["payments-sync"] = {"task": "payments.tasks.payments_sync", "schedule": 300.0}
 
 # --- chats ---
+# OpenRouter: a connection must open within the connect timeout, and a reply may go silent at
+# most the read timeout between two chunks (a hung upstream ends the reply instead of holding
+# the user's money and a worker forever).
+OPENROUTER_CONNECT_TIMEOUT = env.float("OPENROUTER_CONNECT_TIMEOUT", default=5.0)
+OPENROUTER_READ_TIMEOUT = env.float("OPENROUTER_READ_TIMEOUT", default=60.0)
+OPENROUTER_MAX_CONNECTIONS = env.int("OPENROUTER_MAX_CONNECTIONS", default=500)
+# The completion budget of one reply (max_tokens upstream; lowered to what the wallet can pay)
+# and the least a reply may get before we answer 402 instead.
+CHAT_MAX_COMPLETION_TOKENS = env.int("CHAT_MAX_COMPLETION_TOKENS", default=4096)
+CHAT_MIN_COMPLETION_TOKENS = env.int("CHAT_MIN_COMPLETION_TOKENS", default=256)
+CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=32000)
+CHAT_MAX_IMAGES = env.int("CHAT_MAX_IMAGES", default=4)
+# What one attached picture is assumed to cost in prompt tokens when the hold is sized.
+CHAT_IMAGE_TOKENS = env.int("CHAT_IMAGE_TOKENS", default=1500)
+# The most previous messages sent upstream (then trimmed further to the model's context).
+CHAT_HISTORY_MESSAGES = env.int("CHAT_HISTORY_MESSAGES", default=50)
 
 # --- media ---
 if S3_BUCKET_NAME:

@@ -1,0 +1,224 @@
+"""The OpenRouter client: streamed chat completions, generation stats, the model list.
+
+Streaming uses one shared `httpx.AsyncClient` per event loop (connections are reused across
+replies; a client cannot be shared between loops), with bounded connect and read timeouts.
+OpenRouter speaks OpenAI-style SSE: `data: {...}` events, `: OPENROUTER PROCESSING` comment
+lines while it waits for the model, `data: [DONE]` at the end. Usage (`prompt_tokens`,
+`completion_tokens`, `cost`) comes in the last event; an error after the stream started comes
+as an event with `error` and `finish_reason: "error"` under HTTP 200.
+
+The generation stats and the model list are read by a Celery task and a command, with a plain
+`httpx.Client` and the same timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+
+class OpenRouterError(Exception):
+    """OpenRouter refused or could not be reached; `status` is its HTTP status, if any."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class GenerationNotReady(OpenRouterError):
+    """OpenRouter has no stats for the generation yet (they appear shortly after it ends)."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    # What OpenRouter charged us, USD (kept for the record; we bill by the catalog's prices).
+    cost: float | None = None
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The end of the stream: usage if OpenRouter sent it, an error if the model failed."""
+
+    usage: Usage | None
+    error: str | None = None
+    reason: str | None = None
+
+
+def is_configured() -> bool:
+    return bool(settings.OPENROUTER_API_KEY)
+
+
+def _timeout() -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=settings.OPENROUTER_CONNECT_TIMEOUT,
+        read=settings.OPENROUTER_READ_TIMEOUT,
+        write=settings.OPENROUTER_CONNECT_TIMEOUT,
+        pool=settings.OPENROUTER_CONNECT_TIMEOUT,
+    )
+
+
+def _headers() -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {settings.OPENROUTER_API_KEY}",
+        # OpenRouter's app attribution (X-Title is left out: header values must be ASCII).
+        "HTTP-Referer": settings.SITE_URL,
+    }
+
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _async_client() -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        limits = httpx.Limits(
+            max_connections=settings.OPENROUTER_MAX_CONNECTIONS,
+            max_keepalive_connections=settings.OPENROUTER_MAX_CONNECTIONS,
+        )
+        client = _clients[loop] = httpx.AsyncClient(timeout=_timeout(), limits=limits)
+    return client
+
+
+def _error_text(body: bytes) -> str:
+    try:
+        error = json.loads(body)["error"]
+        return str(error.get("message") or error) if isinstance(error, dict) else str(error)
+    except (ValueError, KeyError, TypeError):
+        return body[:200].decode("utf-8", "replace")
+
+
+class ChatStream:
+    """An open streamed completion. Iterate `events()`; leaving `chat_stream` closes it."""
+
+    def __init__(self, response: httpx.Response):
+        self.response = response
+        self.generation_id = response.headers.get("X-Generation-Id", "")
+
+    async def events(self) -> AsyncIterator[Delta | Finish]:
+        """Content deltas as they arrive, then one `Finish`.
+
+        A stream that ends without its usage or `[DONE]` (the connection dropped) ends with
+        `Finish(usage=None, error=...)`; a read timeout raises `httpx.ReadTimeout`.
+        """
+        usage = None
+        reason = None
+        try:
+            async for line in self.response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue  # blank separators and ": OPENROUTER PROCESSING" comments
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    yield Finish(usage=usage, reason=reason)
+                    return
+                event = json.loads(data)
+                self.generation_id = self.generation_id or event.get("id", "")
+                if event.get("usage"):
+                    usage = Usage(
+                        prompt_tokens=int(event["usage"].get("prompt_tokens") or 0),
+                        completion_tokens=int(event["usage"].get("completion_tokens") or 0),
+                        cost=event["usage"].get("cost"),
+                    )
+                choice = (event.get("choices") or [{}])[0]
+                reason = choice.get("finish_reason") or reason
+                if event.get("error") or reason == "error":
+                    error = event.get("error") or {}
+                    message = error.get("message") if isinstance(error, dict) else str(error)
+                    yield Finish(usage=usage, error=message or "error", reason="error")
+                    return
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    yield Delta(text)
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            yield Finish(usage=usage, error=f"connection lost: {exc!r}", reason="error")
+            return
+        yield Finish(usage=usage, error="stream ended without [DONE]", reason="error")
+
+
+@asynccontextmanager
+async def chat_stream(*, model: str, messages: list[dict], max_tokens: int) -> AsyncIterator[ChatStream]:
+    """Opens `POST /chat/completions` with `stream: true`.
+
+    Raises:
+        OpenRouterError: HTTP error status, or the request could not be sent.
+        httpx.TimeoutException: no connection or no first byte within the timeouts.
+    """
+    body = {
+        "model": model,
+        "messages": messages,
+        "max_tokens": max_tokens,
+        "stream": True,
+        # Ask for usage in the last event (OpenRouter sends it anyway; OpenAI-compatible).
+        "stream_options": {"include_usage": True},
+        "usage": {"include": True},
+    }
+    request = _async_client().build_request(
+        "POST", f"{settings.OPENROUTER_BASE_URL}/chat/completions", json=body, headers=_headers()
+    )
+    try:
+        response = await _async_client().send(request, stream=True)
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.WriteError) as exc:
+        raise OpenRouterError(f"could not reach OpenRouter: {exc!r}") from exc
+    try:
+        if response.status_code != 200:
+            raise OpenRouterError(_error_text(await response.aread()), status=response.status_code)
+        yield ChatStream(response)
+    finally:
+        # Closing before the end drops the connection: OpenRouter stops the generation.
+        await response.aclose()
+
+
+def generation_stats(generation_id: str) -> Usage:
+    """OpenRouter's own record of a finished generation (tokens and cost).
+
+    Raises:
+        GenerationNotReady: not recorded yet (404), try again shortly.
+        OpenRouterError: any other failure.
+    """
+    try:
+        response = httpx.get(
+            f"{settings.OPENROUTER_BASE_URL}/generation",
+            params={"id": generation_id},
+            headers=_headers(),
+            timeout=_timeout(),
+        )
+    except httpx.HTTPError as exc:
+        raise OpenRouterError(f"could not reach OpenRouter: {exc!r}") from exc
+    if response.status_code == 404:
+        raise GenerationNotReady("generation stats not ready", status=404)
+    if response.status_code != 200:
+        raise OpenRouterError(_error_text(response.content), status=response.status_code)
+    data = response.json()["data"]
+    # `tokens_*` are normalised counts; `native_tokens_*` are the model's own tokenizer's, which
+    # is what the provider bills and what the catalog's per-token prices refer to.
+    return Usage(
+        prompt_tokens=int(data.get("native_tokens_prompt") or data.get("tokens_prompt") or 0),
+        completion_tokens=int(data.get("native_tokens_completion") or data.get("tokens_completion") or 0),
+        cost=data.get("total_cost"),
+    )
+
+
+def list_models() -> list[dict]:
+    """`GET /models`: every model OpenRouter offers, with USD-per-token prices as strings."""
+    try:
+        response = httpx.get(f"{settings.OPENROUTER_BASE_URL}/models", headers=_headers(), timeout=_timeout())
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise OpenRouterError(f"could not list OpenRouter models: {exc!r}") from exc
+    return response.json()["data"]

@@ -1,0 +1,399 @@
+"""Chats and the billing of replies.
+
+A reply is paid through a hold (`wallets.services`):
+
+1. `reply_start` (one transaction, before any byte goes upstream) checks the model and the
+   chat, stores the user's message and a pending assistant message, and reserves money: the
+   prompt's estimated cost plus a completion budget. The budget (`max_tokens` sent upstream) is
+   cut to what the available balance can pay, so a reply can never cost more than its hold and
+   the wallet never goes below zero, whatever runs in parallel. Too little for
+   CHAT_MIN_COMPLETION_TOKENS is `InsufficientFunds` (402).
+2. `reply_finish` (after the stream) settles the hold with the usage OpenRouter reported:
+   `(tokens_in * cost_input + tokens_out * cost_output) / 1e6 * USD_RUB_RATE * PRICE_MARKUP`,
+   rounded up to the kopeck and never more than the hold. An upstream failure before any
+   content releases the hold: no charge. A reply that ended without usage (stopped, connection
+   lost, error mid-stream) is kept as `partial` and settled later by a task from OpenRouter's
+   own record of the generation, or, if that never comes, from an estimate of the streamed
+   text (`reply_settle`, `reply_settle_estimated`).
+
+The hold's reference is `msg:<assistant message id>`, which its ledger entry keeps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chats import openrouter, tasks
+from chats.models import AIModel, Chat, Message
+from media import services as media_services
+from media.models import Generation
+from wallets.models import Hold, Wallet
+from wallets.services import InsufficientFunds, hold_place, hold_release, hold_settle, round_up_to_kopeck
+
+MILLION = Decimal(1_000_000)
+# Role and separators chat formats add around each message, and what providers add to a
+# request (chat template, their own system text); counted so the hold covers the real prompt.
+MESSAGE_OVERHEAD_TOKENS = 4
+REQUEST_OVERHEAD_TOKENS = 32
+TITLE_LENGTH = 60
+
+
+class ModelNotFound(Exception):
+    """No enabled catalog model has this id."""
+
+
+class ChatNotFound(Exception):
+    """No chat with this id belongs to the user."""
+
+
+class ModelIsMedia(Exception):
+    """The model generates images or video: the media service serves it, not the stream."""
+
+    def __init__(self, model: AIModel):
+        super().__init__(model.model_id)
+        self.model = model
+
+
+class MessageRejected(ValueError):
+    """The message cannot be sent as it is (too long for the model, images it cannot see)."""
+
+
+def estimate_tokens(text: str) -> int:
+    """Roughly four bytes of UTF-8 per token: about right for English, generous for Russian."""
+    return math.ceil(len(text.encode("utf-8")) / 4)
+
+
+def token_price(usd_per_million: Decimal) -> Decimal:
+    """RUB per token of a catalog price in USD per 1M tokens, with our markup."""
+    return Decimal(usd_per_million) / MILLION * settings.USD_RUB_RATE * settings.PRICE_MARKUP
+
+
+def reply_cost(*, cost_input: Decimal, cost_output: Decimal, tokens_in: int, tokens_out: int) -> Decimal:
+    """What a reply costs the user in RUB, rounded up to the kopeck."""
+    return round_up_to_kopeck(tokens_in * token_price(cost_input) + tokens_out * token_price(cost_output))
+
+
+def _payload(message: Message, *, vision: bool) -> dict:
+    images = message.image_urls or ([message.image_url] if message.image_url else [])
+    if not (vision and images and message.role == Message.Role.USER):
+        return {"role": message.role, "content": message.content}
+    parts: list[dict] = [{"type": "text", "text": message.content}] if message.content else []
+    parts += [{"type": "image_url", "image_url": {"url": url}} for url in images]
+    return {"role": message.role, "content": parts}
+
+
+def _payload_tokens(payload: dict) -> int:
+    content = payload["content"]
+    if isinstance(content, str):
+        return estimate_tokens(content) + MESSAGE_OVERHEAD_TOKENS
+    tokens = MESSAGE_OVERHEAD_TOKENS
+    for part in content:
+        tokens += estimate_tokens(part["text"]) if part["type"] == "text" else settings.CHAT_IMAGE_TOKENS
+    return tokens
+
+
+@dataclass
+class Turn:
+    """A reply in progress: what to send upstream and which hold pays for it."""
+
+    user_id: int
+    chat_id: int
+    message_id: int
+    model_id: str
+    cost_input: Decimal
+    cost_output: Decimal
+    messages: list[dict]
+    prompt_tokens: int
+    max_tokens: int
+    hold_reference: str
+    chat_created: bool = False
+
+
+def _history(chat: Chat, *, vision: bool) -> list[dict]:
+    recent = (
+        chat.messages.filter(
+            role__in=[Message.Role.USER, Message.Role.ASSISTANT],
+            status__in=[Message.Status.COMPLETE, Message.Status.PARTIAL],
+        )
+        .order_by("-created_at", "-id")
+        .only("role", "content", "image_url", "image_urls")[: settings.CHAT_HISTORY_MESSAGES]
+    )
+    payloads = [_payload(message, vision=vision) for message in reversed(recent)]
+    return [payload for payload in payloads if payload["content"]]
+
+
+def _trim_to_context(history: list[dict], new: dict, *, context_length: int) -> tuple[list[dict], int]:
+    """Drops the oldest messages until the prompt leaves room for a minimal reply."""
+    room = context_length - settings.CHAT_MIN_COMPLETION_TOKENS
+    tokens = REQUEST_OVERHEAD_TOKENS + _payload_tokens(new)
+    if tokens > room:
+        raise MessageRejected(_("Сообщение слишком длинное для этой модели."))
+    kept: list[dict] = []
+    for payload in reversed(history):
+        cost = _payload_tokens(payload)
+        if tokens + cost > room:
+            break
+        kept.append(payload)
+        tokens += cost
+    return [*reversed(kept), new], tokens
+
+
+def _reserve(*, turn: Turn, context_length: int) -> Hold:
+    """Places the turn's hold, cutting its completion budget to what the wallet can pay."""
+    prompt_cost = turn.prompt_tokens * token_price(turn.cost_input)
+    out_price = token_price(turn.cost_output)
+    max_tokens = min(settings.CHAT_MAX_COMPLETION_TOKENS, context_length - turn.prompt_tokens)
+    metadata = {
+        "chat_id": turn.chat_id,
+        "model": turn.model_id,
+        "cost_input": str(turn.cost_input),
+        "cost_output": str(turn.cost_output),
+        "prompt_tokens": turn.prompt_tokens,
+    }
+    # Parallel replies race for the same money; each attempt re-reads what is left.
+    for _attempt in range(3):
+        if max_tokens < settings.CHAT_MIN_COMPLETION_TOKENS:
+            break
+        amount = max(round_up_to_kopeck(prompt_cost + max_tokens * out_price), Decimal("0.01"))
+        try:
+            hold = hold_place(
+                user=turn.user_id,
+                amount=amount,
+                reference=turn.hold_reference,
+                description=_("Ответ модели %(model)s") % {"model": turn.model_id},
+                metadata={**metadata, "max_tokens": max_tokens},
+            )
+        except InsufficientFunds:
+            wallet = Wallet.objects.filter(pk=turn.user_id).values("balance", "held").first()
+            available = wallet["balance"] - wallet["held"] if wallet else Decimal(0)
+            if out_price > 0:
+                max_tokens = min(max_tokens, math.floor((available - prompt_cost) / out_price))
+            elif available < Decimal("0.01"):
+                break
+            continue
+        turn.max_tokens = max_tokens
+        return hold
+    raise InsufficientFunds
+
+
+@transaction.atomic
+def reply_start(
+    *, user, model_id: str, text: str, chat_id: int | None = None, image_urls: Sequence[str] = ()
+) -> Turn:
+    """Stores the user's message and reserves the reply's cost; see the module docstring.
+
+    Raises:
+        ModelNotFound: unknown or disabled model.
+        ModelIsMedia: an image or video model (the caller dispatches to the media service).
+        ChatNotFound: `chat_id` is not one of the user's chats.
+        MessageRejected: too long for the model, or images for a model that cannot see them.
+        InsufficientFunds: the available balance cannot pay for a minimal reply.
+    """
+    model = AIModel.objects.filter(model_id=model_id, enabled=True).first()
+    if model is None:
+        raise ModelNotFound(model_id)
+    if model.is_media:
+        raise ModelIsMedia(model)
+    if image_urls and not model.supports_vision:
+        raise MessageRejected(_("Эта модель не понимает изображения: выберите модель с пометкой «зрение»."))
+    # Only the user's own uploads go upstream: the provider fetches each URL, and it must not
+    # be pointed at arbitrary addresses (or at somebody else's pictures) through us.
+    if not all(media_services.upload_url_is_owned(user=user, url=url) for url in image_urls):
+        raise MessageRejected(_("Прикладывать можно только свои изображения, загруженные через сайт."))
+    if chat_id is None:
+        chat = Chat.objects.create(user=user, model=model.model_id, title=text.strip()[:TITLE_LENGTH])
+        history: list[dict] = []
+    else:
+        chat = Chat.objects.filter(pk=chat_id, user=user).first()
+        if chat is None:
+            raise ChatNotFound(chat_id)
+        history = _history(chat, vision=model.supports_vision)
+    question = Message(
+        chat=chat,
+        role=Message.Role.USER,
+        content=text,
+        image_url=image_urls[0] if image_urls else "",
+        image_urls=list(image_urls),
+        model=model.model_id,
+    )
+    messages, prompt_tokens = _trim_to_context(
+        history, _payload(question, vision=model.supports_vision), context_length=model.context_length
+    )
+    question.save()
+    answer = Message.objects.create(
+        chat=chat, role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING
+    )
+    turn = Turn(
+        user_id=user.pk,
+        chat_id=chat.pk,
+        message_id=answer.pk,
+        model_id=model.model_id,
+        cost_input=model.cost_input,
+        cost_output=model.cost_output,
+        messages=messages,
+        prompt_tokens=prompt_tokens,
+        max_tokens=0,
+        hold_reference=f"msg:{answer.pk}",
+        chat_created=chat_id is None,
+    )
+    # Last, so the wallet row is locked only for the moment before the commit.
+    _reserve(turn=turn, context_length=model.context_length)
+    return turn
+
+
+def _balance(user_id: int) -> Decimal:
+    return Wallet.objects.values_list("balance", flat=True).get(pk=user_id)
+
+
+def _settle(*, message_id: int, hold_reference: str, usage: openrouter.Usage, fields: dict) -> Hold:
+    hold = Hold.objects.get(reference=hold_reference)
+    cost = reply_cost(
+        cost_input=Decimal(hold.metadata["cost_input"]),
+        cost_output=Decimal(hold.metadata["cost_output"]),
+        tokens_in=usage.prompt_tokens,
+        tokens_out=usage.completion_tokens,
+    )
+    hold = hold_settle(
+        reference=hold_reference,
+        amount=cost,
+        metadata={"tokens_in": usage.prompt_tokens, "tokens_out": usage.completion_tokens},
+    )
+    Message.objects.filter(pk=message_id).update(
+        tokens_in=usage.prompt_tokens,
+        tokens_out=usage.completion_tokens,
+        cost=hold.charged or Decimal(0),
+        **fields,
+    )
+    return hold
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a stream ended, as the view saw it."""
+
+    text: str
+    usage: openrouter.Usage | None = None
+    # A message for the log when the reply failed (upstream error, timeout, lost connection).
+    error: str = ""
+    # The user stopped it or went away.
+    stopped: bool = False
+    generation_id: str = ""
+
+
+def reply_finish(*, turn: Turn, outcome: Outcome) -> Decimal | None:
+    """Records the reply and settles its hold; returns the balance when it is final now.
+
+    Returns None when the charge waits for OpenRouter's record of the generation (a task was
+    queued) or nothing was charged because the reply failed before any content.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        Chat.objects.filter(pk=turn.chat_id).update(updated_at=now)
+        failed_early = outcome.error and not outcome.text
+        if failed_early or (outcome.stopped and not outcome.text and not outcome.generation_id):
+            # Nothing was delivered: the provider does not bill a failed request, and one
+            # stopped before it even started cannot be looked up.
+            hold_release(reference=turn.hold_reference)
+            status = Message.Status.ERROR if failed_early else Message.Status.PARTIAL
+            Message.objects.filter(pk=turn.message_id).update(status=status, error=outcome.error)
+            return None
+        status = Message.Status.PARTIAL if outcome.stopped or outcome.error else Message.Status.COMPLETE
+        fields = {"content": outcome.text, "status": status, "error": outcome.error}
+        if outcome.usage is not None:
+            _settle(
+                message_id=turn.message_id,
+                hold_reference=turn.hold_reference,
+                usage=outcome.usage,
+                fields=fields,
+            )
+            return _balance(turn.user_id)
+        Message.objects.filter(pk=turn.message_id).update(
+            tokens_in=turn.prompt_tokens, tokens_out=estimate_tokens(outcome.text), **fields
+        )
+        if outcome.generation_id:
+            transaction.on_commit(
+                lambda: tasks.reply_settle_from_generation.delay(turn.message_id, outcome.generation_id)
+            )
+        else:
+            reply_settle_estimated(message_id=turn.message_id)
+    return None
+
+
+def reply_settle(*, message_id: int, usage: openrouter.Usage) -> Hold:
+    """Settles a reply's hold from OpenRouter's record of the generation; idempotent."""
+    reference = f"msg:{message_id}"
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().get(reference=reference)
+        if hold.status != Hold.Status.OPEN:
+            return hold  # settled already, or expired and released
+        return _settle(message_id=message_id, hold_reference=reference, usage=usage, fields={})
+
+
+def reply_settle_estimated(*, message_id: int) -> Hold:
+    """Settles from the estimated prompt and the streamed text, when OpenRouter has no record."""
+    message = Message.objects.get(pk=message_id)
+    hold = Hold.objects.get(reference=f"msg:{message_id}")
+    usage = openrouter.Usage(
+        prompt_tokens=int(hold.metadata.get("prompt_tokens", 0)),
+        completion_tokens=estimate_tokens(message.content),
+    )
+    return reply_settle(message_id=message_id, usage=usage)
+
+
+def media_reply_start(
+    *, user, model: AIModel, text: str, chat_id: int | None = None
+) -> tuple[Chat, Generation]:
+    """An image or video model chosen in the chat: the media service generates, the chat keeps
+    the prompt and (on the assistant message the service creates) the result.
+
+    Raises:
+        ChatNotFound: `chat_id` is not one of the user's chats.
+        media.services.PromptEmpty, InsufficientFunds: nothing was started (nothing is kept).
+    """
+    with transaction.atomic():
+        if chat_id is None:
+            chat = Chat.objects.create(user=user, model=model.model_id, title=text.strip()[:TITLE_LENGTH])
+        else:
+            chat = Chat.objects.filter(pk=chat_id, user=user).first()
+            if chat is None:
+                raise ChatNotFound(chat_id)
+        question = Message.objects.create(
+            chat=chat, role=Message.Role.USER, content=text, model=model.model_id
+        )
+    # Committed first: the media service calls Fal outside any transaction.
+    try:
+        generation = media_services.generation_start(user=user, model=model, prompt=text, chat=chat)
+    except Exception:
+        question.delete()
+        if chat_id is None:
+            chat.delete()
+        raise
+    return chat, generation
+
+
+# Chats -----------------------------------------------------------------------------------------
+def chat_create(*, user, model_id: str, title: str = "") -> Chat:
+    if not AIModel.objects.filter(model_id=model_id, enabled=True).exists():
+        raise ModelNotFound(model_id)
+    return Chat.objects.create(
+        user=user, model=model_id, title=title.strip()[: Chat._meta.get_field("title").max_length]
+    )
+
+
+def chat_rename(*, chat: Chat, title: str) -> Chat:
+    chat.title = title.strip()[: Chat._meta.get_field("title").max_length]
+    chat.save(update_fields=["title", "updated_at"])
+    return chat
+
+
+def chat_delete(*, chat: Chat) -> None:
+    # Charges stay in the ledger (their metadata keeps the chat id); the messages go.
+    chat.delete()

@@ -1,0 +1,396 @@
+"""`POST /api/chats/send` through uvicorn against the fake OpenRouter: the NDJSON protocol, the
+answers before any stream, and what each ending of a reply costs."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from chats.models import Chat, Message
+from chats.services import reply_cost
+from tests.chats.conftest import send
+from wallets.models import Hold, LedgerEntry, Wallet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def balance(user) -> Decimal:
+    return Wallet.objects.get(pk=user.pk).balance
+
+
+def expected_charge(model, *, tokens_in: int, tokens_out: int) -> Decimal:
+    return reply_cost(
+        cost_input=model.cost_input, cost_output=model.cost_output, tokens_in=tokens_in, tokens_out=tokens_out
+    )
+
+
+def test_a_reply_streams_as_meta_content_balance_and_is_charged_by_the_formula(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    openrouter.tokens = ["Привет", ", ", "мир", "!"]
+    openrouter.prompt_tokens = 20
+
+    status, lines = send(client_for(alice), model=chat_model.model_id, message="Здравствуй")
+
+    assert status == 200
+    assert [line["type"] for line in lines] == ["meta", "content", "content", "content", "content", "balance"]
+    chat = Chat.objects.get(user=alice)
+    assert lines[0] == {"type": "meta", "chat_id": chat.pk}
+    assert "".join(line["text"] for line in lines if line["type"] == "content") == "Привет, мир!"
+    # (20 × $100 + 4 × $1000) / 1M × 90 × 1.5 = 0.81 ₽
+    charge = expected_charge(chat_model, tokens_in=20, tokens_out=4)
+    assert charge == Decimal("0.81")
+    assert balance(alice) == Decimal("100.00") - charge
+    assert lines[-1] == {"type": "balance", "balance": float(Decimal("100.00") - charge)}
+    reply = chat.messages.get(role=Message.Role.ASSISTANT)
+    assert (reply.content, reply.status, reply.tokens_in, reply.tokens_out, reply.cost) == (
+        "Привет, мир!",
+        Message.Status.COMPLETE,
+        20,
+        4,
+        charge,
+    )
+    entry = LedgerEntry.objects.get(wallet_id=alice.pk, kind=LedgerEntry.Kind.CHARGE)
+    assert (entry.reference, entry.amount) == (f"msg:{reply.pk}", -charge)
+    assert entry.metadata["chat_id"] == chat.pk
+    assert entry.metadata["model"] == chat_model.model_id
+
+
+def test_the_request_upstream_streams_with_a_budget_the_hold_can_pay(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100000.00")
+
+    send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    body = openrouter.chat_requests()[0].json()
+    assert body["stream"] is True
+    assert body["model"] == chat_model.model_id
+    assert body["max_tokens"] == 100  # CHAT_MAX_COMPLETION_TOKENS
+    # However rich the user, the reply went through a hold that covers its whole budget.
+    hold = Hold.objects.get(wallet_id=alice.pk)
+    assert hold.status == Hold.Status.SETTLED
+    assert hold.amount >= expected_charge(
+        chat_model, tokens_in=hold.metadata["prompt_tokens"], tokens_out=100
+    )
+    assert hold.metadata["max_tokens"] == 100
+
+
+def test_a_small_balance_cuts_the_reply_budget_instead_of_refusing(
+    alice, fund, chat_model, openrouter, client_for
+):
+    # Enough for ~30 reply tokens (0.135 ₽ each) after the prompt.
+    fund(alice, "4.50")
+    openrouter.tokens = ["tok "] * 60
+
+    status, lines = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert status == 200
+    max_tokens = openrouter.chat_requests()[0].json()["max_tokens"]
+    assert 10 <= max_tokens < 40
+    assert len([line for line in lines if line["type"] == "content"]) == max_tokens
+    assert balance(alice) >= 0
+    reply = Message.objects.get(role=Message.Role.ASSISTANT)
+    assert reply.cost == expected_charge(chat_model, tokens_in=20, tokens_out=max_tokens)
+
+
+def test_previous_messages_go_upstream_in_order(alice, fund, chat_model, openrouter, client_for):
+    fund(alice, "100.00")
+    client = client_for(alice)
+    openrouter.tokens = ["Первый ответ"]
+    _, lines = send(client, model=chat_model.model_id, message="Первый вопрос")
+    chat_id = lines[0]["chat_id"]
+    openrouter.tokens = ["Второй ответ"]
+    send(client, model=chat_model.model_id, message="Второй вопрос", chat_id=chat_id)
+
+    send(client, model=chat_model.model_id, message="Третий вопрос", chat_id=chat_id)
+
+    assert openrouter.chat_requests()[-1].json()["messages"] == [
+        {"role": "user", "content": "Первый вопрос"},
+        {"role": "assistant", "content": "Первый ответ"},
+        {"role": "user", "content": "Второй вопрос"},
+        {"role": "assistant", "content": "Второй ответ"},
+        {"role": "user", "content": "Третий вопрос"},
+    ]
+
+
+def test_history_is_trimmed_to_the_models_context(alice, fund, chat_model, openrouter, client_for):
+    fund(alice, "100.00")
+    client = client_for(alice)
+    _, lines = send(client, model=chat_model.model_id, message="старый " * 100)
+    chat_id = lines[0]["chat_id"]
+    chat_model.context_length = 200  # room for the new question and the short reply only
+    chat_model.save()
+
+    send(client, model=chat_model.model_id, message="новый вопрос", chat_id=chat_id)
+
+    messages = openrouter.chat_requests()[-1].json()["messages"]
+    assert messages[-1] == {"role": "user", "content": "новый вопрос"}
+    assert messages[0] == {"role": "assistant", "content": "Hello, world!"}
+    assert all("старый" not in str(message["content"]) for message in messages)
+
+
+def test_images_go_upstream_as_image_parts_for_vision_models(
+    alice, fund, vision_model, openrouter, client_for
+):
+    from media.models import Upload
+
+    fund(alice, "100.00")
+    url = "https://cdn.example.com/uploads/cat.png"
+    Upload.objects.create(
+        owner=alice, url=url, name="uploads/cat.png", size=10, content_type="image/png", width=1, height=1
+    )
+
+    status, _ = send(client_for(alice), model=vision_model.model_id, message="Кто это?", image_urls=[url])
+
+    assert status == 200
+    assert openrouter.chat_requests()[0].json()["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Кто это?"},
+                {"type": "image_url", "image_url": {"url": url}},
+            ],
+        }
+    ]
+    question = Message.objects.get(role=Message.Role.USER)
+    assert (question.image_url, question.image_urls) == (url, [url])
+
+
+def test_somebody_elses_image_is_refused(alice, bob, fund, vision_model, openrouter, client_for):
+    from media.models import Upload
+
+    fund(alice, "100.00")
+    url = "https://cdn.example.com/uploads/bobs.png"
+    Upload.objects.create(
+        owner=bob, url=url, name="uploads/bobs.png", size=10, content_type="image/png", width=1, height=1
+    )
+
+    status, body = send(client_for(alice), model=vision_model.model_id, message="?", image_urls=[url])
+
+    assert status == 400
+    assert "detail" in body
+    assert openrouter.chat_requests() == []
+
+
+# Answers before any stream ---------------------------------------------------------------------
+def test_a_signed_out_caller_gets_401_json(chat_model, openrouter, client_for):
+    status, body = send(client_for(), model=chat_model.model_id, message="Hi")
+
+    assert status == 401
+    assert "detail" in body
+    assert openrouter.chat_requests() == []
+
+
+def test_a_wallet_that_cannot_pay_a_minimal_reply_gets_402_and_nothing_is_kept(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "1.00")  # a minimal reply (10 tokens) costs 1.35 ₽
+
+    status, body = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert status == 402
+    assert "detail" in body
+    assert balance(alice) == Decimal("1.00")
+    assert Hold.objects.count() == 0
+    assert Chat.objects.count() == 0
+    assert openrouter.chat_requests() == []
+
+
+def test_a_user_without_a_wallet_gets_402(alice, chat_model, openrouter, client_for):
+    status, _ = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert status == 402
+
+
+def test_another_users_chat_is_404_and_nothing_is_charged(
+    alice, bob, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    bobs_chat = Chat.objects.create(user=bob, model=chat_model.model_id)
+
+    status, body = send(client_for(alice), model=chat_model.model_id, message="Hi", chat_id=bobs_chat.pk)
+
+    assert status == 404
+    assert "detail" in body
+    assert balance(alice) == Decimal("100.00")
+    assert bobs_chat.messages.count() == 0
+    assert Hold.objects.count() == 0
+
+
+@pytest.mark.parametrize("model_id", ["nobody/unknown", "test/disabled"])
+def test_an_unknown_or_disabled_model_is_404(alice, fund, chat_model, openrouter, client_for, model_id):
+    fund(alice, "100.00")
+    chat_model.model_id, chat_model.enabled = "test/disabled", False
+    chat_model.save()
+
+    status, body = send(client_for(alice), model=model_id, message="Hi")
+
+    assert status == 404
+    assert "detail" in body
+    assert Hold.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": ""},
+        {"message": "   "},
+        {"message": "x" * 32001},
+        {"message": 5},
+        {"message": "Hi", "chat_id": "1"},
+        {"message": "Hi", "image_urls": "https://x"},
+    ],
+)
+def test_a_bad_message_is_400(alice, fund, chat_model, openrouter, client_for, body):
+    fund(alice, "100.00")
+
+    status, answer = send(client_for(alice), model=chat_model.model_id, **body)
+
+    assert status == 400
+    assert "detail" in answer
+    assert Hold.objects.count() == 0
+
+
+def test_a_body_that_is_not_json_is_400(alice, fund, chat_model, openrouter, client_for):
+    response = client_for(alice).post("/api/chats/send", content=b"{oops")
+
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+def test_images_for_a_model_without_vision_are_400(alice, fund, chat_model, openrouter, client_for):
+    fund(alice, "100.00")
+
+    status, _ = send(
+        client_for(alice), model=chat_model.model_id, message="?", image_urls=["https://x/y.png"]
+    )
+
+    assert status == 400
+
+
+# Failures ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("upstream_status", [401, 402, 429, 502])
+def test_an_upstream_error_before_content_charges_nothing(
+    alice, fund, chat_model, openrouter, client_for, upstream_status
+):
+    fund(alice, "100.00")
+    openrouter.status = upstream_status
+
+    status, lines = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert status == 200
+    assert [line["type"] for line in lines] == ["meta", "error"]
+    assert lines[-1]["text"]
+    assert "Деньги не списаны" in lines[-1]["text"]
+    assert balance(alice) == Decimal("100.00")
+    assert Wallet.objects.get(pk=alice.pk).held == 0
+    assert Hold.objects.get().status == Hold.Status.RELEASED
+    assert Message.objects.get(role=Message.Role.ASSISTANT).status == Message.Status.ERROR
+
+
+def test_a_hanging_upstream_is_bounded_by_the_read_timeout(
+    alice, fund, chat_model, openrouter, client_for, settings
+):
+    fund(alice, "100.00")
+    settings.OPENROUTER_READ_TIMEOUT = 0.5
+    openrouter.hang = True
+
+    status, lines = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert status == 200
+    assert [line["type"] for line in lines] == ["meta", "error"]
+    assert balance(alice) == Decimal("100.00")
+    assert Hold.objects.get().status == Hold.Status.RELEASED
+
+
+def test_an_unreachable_upstream_charges_nothing(alice, fund, chat_model, openrouter, client_for, settings):
+    fund(alice, "100.00")
+    settings.OPENROUTER_BASE_URL = "http://127.0.0.1:9/api/v1"  # the discard port: refused
+
+    _, lines = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert [line["type"] for line in lines] == ["meta", "error"]
+    assert balance(alice) == Decimal("100.00")
+
+
+def test_an_error_event_mid_stream_charges_only_the_streamed_part(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    openrouter.tokens = ["один ", "два ", "три ", "четыре "]
+    openrouter.error_after = 2
+
+    status, lines = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert status == 200
+    assert [line["type"] for line in lines] == ["meta", "content", "content", "error"]
+    reply = Message.objects.get(role=Message.Role.ASSISTANT)
+    assert (reply.content, reply.status) == ("один два ", Message.Status.PARTIAL)
+    # No usage came: the charge is what OpenRouter recorded for the generation (2 tokens).
+    charge = expected_charge(chat_model, tokens_in=20, tokens_out=2)
+    assert (reply.tokens_out, reply.cost) == (2, charge)
+    assert balance(alice) == Decimal("100.00") - charge
+    assert openrouter.generation_requests()[0].query == {"id": ["gen-1"]}
+
+
+def test_a_dropped_connection_mid_stream_keeps_the_partial_reply_and_charges_it(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    openrouter.tokens = ["a", "b", "c", "d", "e"]
+    openrouter.drop_after = 3
+
+    _, lines = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert [line["type"] for line in lines] == ["meta", "content", "content", "content", "error"]
+    reply = Message.objects.get(role=Message.Role.ASSISTANT)
+    assert (reply.content, reply.status) == ("abc", Message.Status.PARTIAL)
+    assert reply.cost == expected_charge(chat_model, tokens_in=20, tokens_out=3)
+
+
+def test_without_openrouters_record_the_partial_reply_is_charged_by_estimate(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    openrouter.tokens = ["abcd", "efgh", "ijkl"]
+    openrouter.error_after = 2
+    openrouter.generation_misses = 1000
+
+    send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    reply = Message.objects.get(role=Message.Role.ASSISTANT)
+    hold = Hold.objects.get()
+    # Retried, then estimated: the prompt estimate and 8 bytes of text ≈ 2 tokens.
+    assert len(openrouter.generation_requests()) == 7
+    assert hold.status == Hold.Status.SETTLED
+    assert reply.cost == expected_charge(chat_model, tokens_in=hold.metadata["prompt_tokens"], tokens_out=2)
+    assert reply.cost <= hold.amount
+
+
+def test_the_settle_task_charges_once_however_often_it_runs(alice, fund, chat_model, openrouter, client_for):
+    from chats import tasks
+
+    fund(alice, "100.00")
+    openrouter.tokens = ["a", "b", "c"]
+    openrouter.error_after = 2
+    send(client_for(alice), model=chat_model.model_id, message="Hi")
+    reply = Message.objects.get(role=Message.Role.ASSISTANT)
+    after_first = balance(alice)
+
+    tasks.reply_settle_from_generation.delay(reply.pk, "gen-1")
+
+    assert balance(alice) == after_first
+    assert LedgerEntry.objects.filter(reference=f"msg:{reply.pk}").count() == 1
+
+
+def test_ndjson_lines_are_json_objects_with_a_content_type(alice, fund, chat_model, openrouter, client_for):
+    fund(alice, "100.00")
+
+    response = client_for(alice).post("/api/chats/send", json={"model": chat_model.model_id, "message": "Hi"})
+
+    assert response.headers["content-type"] == "application/x-ndjson"
+    assert all(isinstance(json.loads(line), dict) for line in response.text.splitlines())

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from allauth.account.utils import filter_users_by_email
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.models import SocialAccount
 from django.http import HttpRequest
 
 from accounts.models import User
-
-
-def email_has_account(*, email: str) -> bool:
-    return bool(filter_users_by_email(email, is_active=True, prefer_verified=True))
 
 
 def profile_providers(*, request: HttpRequest, user: User) -> tuple[list[SocialAccount], list]:

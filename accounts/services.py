@@ -7,6 +7,8 @@ import secrets
 from importlib import import_module
 
 from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.models import EmailAddress
+from allauth.account.utils import filter_users_by_email
 from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
 from allauth.usersessions.models import UserSession
 from django.conf import settings
@@ -39,6 +41,21 @@ def casdoor_id_for_email_signup() -> str:
 
 def casdoor_id_for_social(*, provider: str, uid: str) -> str:
     return f"{provider}_{uid}"
+
+
+@transaction.atomic
+def email_sign_in_prepare(*, email: str) -> bool:
+    """True when an account uses `email`. An account that has it only on the user row (imported
+    from the old system) gets an unverified EmailAddress, which the emailed code then verifies;
+    without it allauth would ask for a second, email-verification code after the first."""
+    users = filter_users_by_email(email, is_active=True, prefer_verified=True)
+    if not users:
+        return False
+    user = users[0]
+    if not EmailAddress.objects.filter(user=user, email__iexact=email).exists():
+        has_primary = EmailAddress.objects.filter(user=user, primary=True).exists()
+        EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=not has_primary)
+    return True
 
 
 # Profile ----------------------------------------------------------------------------------------

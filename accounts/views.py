@@ -20,7 +20,7 @@ def email_sign_in(request):
     if not form.is_valid():
         messages.error(request, _("Введите правильный адрес электронной почты."))
         return redirect("account_login")
-    if selectors.email_has_account(email=form.cleaned_data["email"]):
+    if services.email_sign_in_prepare(email=form.cleaned_data["email"]):
         return allauth_views.request_login_code(request)
     return allauth_views.signup(request)
 

@@ -118,3 +118,12 @@ def test_an_invalid_email_goes_back_to_the_sign_in_page(client, commit):
     assert response.status_code == 302
     assert response["Location"] == reverse("account_login")
     assert mail.outbox == []
+
+
+def test_a_user_imported_with_only_an_email_signs_in_by_code_into_their_account(client, commit, make_user):
+    legacy = make_user("email_legacy1", email="old@example.com", name="Старый")
+    response = sign_in_by_email(client, "old@example.com", commit)
+    assert response["Location"] == "/profile/"
+    assert signed_in_user_id(client) == str(legacy.pk)
+    assert User.objects.count() == 1
+    assert EmailAddress.objects.get(user=legacy, email="old@example.com").verified

@@ -74,9 +74,10 @@ def topup_amount_parse(value) -> Decimal:
 
 
 def _receipt(*, user, amount: Decimal) -> dict:
-    """54-FZ receipt: one service line at the configured VAT code, sent to the user's email."""
+    """54-FZ receipt: one service line at the configured VAT code, sent to the user's email
+    (or phone: VK and Telegram may give no email)."""
     return {
-        "customer": {"email": user.email},
+        "customer": {"email": user.email} if user.email else {"phone": user.phone},
         "items": [
             {
                 "description": str(settings.YOOKASSA_RECEIPT_ITEM)[:128],
@@ -105,7 +106,8 @@ def payment_create(*, user, amount: Decimal) -> Payment:
     amount = topup_amount_parse(amount)
     if not yookassa.is_configured():
         raise yookassa.YooKassaNotConfigured(_("Оплата не настроена: обратитесь в поддержку."))
-    description = f"Пополнение {user.email}"[:128]
+    # The seed's description; people who signed up without an email are named by their id.
+    description = f"Пополнение {user.email or user.casdoor_id}"[:128]
     payment = Payment.objects.create(user=user, amount=amount, description=description)
     body = {
         "amount": {"value": str(amount), "currency": "RUB"},
@@ -114,7 +116,7 @@ def payment_create(*, user, amount: Decimal) -> Payment:
         "description": description,
         "metadata": {"user_id": user.casdoor_id},
     }
-    if settings.YOOKASSA_RECEIPT_ENABLED and user.email:
+    if settings.YOOKASSA_RECEIPT_ENABLED and (user.email or user.phone):
         body["receipt"] = _receipt(user=user, amount=amount)
     try:
         provider_object = yookassa.payment_create(body=body, idempotence_key=str(payment.id))
@@ -208,9 +210,11 @@ def payment_apply(*, provider_object: dict) -> Payment | None:
 
 
 def payments_sync(*, older_than: timedelta | None = None) -> int:
-    """Asks YooKassa about payments still unfinished after `older_than` and applies the answer.
+    """Asks YooKassa about payments still unfinished after `older_than` and applies the answer,
+    then resubmits or re-asks about pending refunds.
 
-    The safety net for lost webhooks; returns how many payments reached a final state.
+    The safety net for lost webhooks and unanswered calls; returns how many payments reached
+    a final state.
     """
     older_than = (
         older_than if older_than is not None else timedelta(seconds=settings.PAYMENTS_SYNC_AFTER_SECONDS)

@@ -1,3 +1,4 @@
+import copy
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -94,4 +95,40 @@ def test_two_concurrent_refunds_cannot_refund_more_than_the_payment(alice, admin
 
     assert sorted(outcomes) == ["refunded", "refused"]
     assert Wallet.objects.get(pk=alice.pk).balance == Decimal("200.00")
+    assert_ledger_matches(alice)
+
+
+def test_a_database_outage_answers_5xx_so_yookassa_retries_and_the_retry_credits(alice, yookassa):
+    payment = services.payment_create(user=alice, amount=Decimal("500.00"))
+    yookassa.succeed(payment.yookassa_payment_id)
+    body = json.dumps(yookassa.notification("payment.succeeded", payment.yookassa_payment_id))
+    saved = copy.deepcopy(connection.settings_dict)
+    connection.close()
+    connection.close_pool()
+    # The database goes away: nothing listens on port 1.
+    connection.settings_dict["PORT"] = "1"
+    connection.settings_dict["OPTIONS"] = {
+        **saved["OPTIONS"],
+        "pool": {**saved["OPTIONS"]["pool"], "timeout": 2},
+    }
+    try:
+        during_outage = Client(raise_request_exception=False).post(
+            "/api/payment/webhook", data=body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+        )
+    finally:
+        connection.close()
+        connection.close_pool()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+
+    assert during_outage.status_code == 500
+    assert during_outage.json() == {"detail": "Внутренняя ошибка сервера."}
+    assert Wallet.objects.get(pk=alice.pk).balance == 0
+
+    retry = Client().post(
+        "/api/payment/webhook", data=body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+    )
+
+    assert retry.status_code == 200
+    assert Wallet.objects.get(pk=alice.pk).balance == Decimal("500.00")
     assert_ledger_matches(alice)

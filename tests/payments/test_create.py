@@ -129,3 +129,19 @@ def test_the_create_endpoint_enforces_csrf_for_a_session(alice, yookassa):
     response = client.post("/api/payment/create", {"amount": 500}, content_type="application/json")
     assert response.status_code == 403
     assert yookassa.requests == []
+
+
+def test_a_user_without_email_gets_a_receipt_by_phone_and_a_description_by_id(
+    make_user, client, yookassa, settings
+):
+    settings.YOOKASSA_RECEIPT_ENABLED = True
+    telegram_user = make_user("telegram_987", phone="+79001234567")
+    client.force_login(telegram_user)
+
+    response = client.post("/api/payment/create", {"amount": 500}, content_type="application/json")
+
+    assert response.status_code == 200
+    sent = yookassa.requests_to("/v3/payments", "POST")[0].json()
+    assert sent["description"] == "Пополнение telegram_987"
+    assert sent["metadata"]["user_id"] == "telegram_987"
+    assert sent["receipt"]["customer"] == {"phone": "+79001234567"}

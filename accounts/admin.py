@@ -60,6 +60,9 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["casdoor_id", "email", "password1", "password2"]})
     ]
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("socialaccount_set")
 

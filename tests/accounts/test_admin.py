@@ -3,6 +3,8 @@ from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.contrib import admin
 from django.urls import reverse
 
+from accounts.models import User
+
 pytestmark = pytest.mark.django_db
 
 
@@ -44,3 +46,13 @@ def test_the_user_page_shows_sync_state_and_connected_providers(admin_client, pe
 
 def test_providers_are_not_editable_as_socialapp_rows():
     assert not admin.site.is_registered(SocialApp)
+
+
+def test_an_admin_adds_a_user_without_a_password(admin_client):
+    response = admin_client.post(
+        reverse("admin:accounts_user_add"),
+        {"casdoor_id": "vk_9", "email": "nine@example.com", "usable_password": "false"},
+    )
+    assert response.status_code == 302
+    user = User.objects.get(casdoor_id="vk_9")
+    assert not user.has_usable_password()

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -34,7 +35,7 @@ class _SessionAuthentication(SessionAuthentication):
 
 class _PaymentsUnavailable(APIException):
     status_code = 503
-    default_detail = _("Платёжная система недоступна, попробуйте позже.")
+    default_detail = gettext_lazy("Платёжная система недоступна, попробуйте позже.")
 
 
 def _payment_json(payment: Payment) -> dict:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from chats.models import AIModel, Chat, Message
 from chats.services import token_price
@@ -73,7 +74,10 @@ def user_chats(*, user) -> QuerySet[Chat]:
 
 def user_chat(*, user, chat_id: int) -> Chat:
     """The user's own chat; anybody else's is a 404, as if it did not exist."""
-    return get_object_or_404(Chat, pk=chat_id, user=user)
+    chat = Chat.objects.filter(pk=chat_id, user=user).first()
+    if chat is None:
+        raise Http404(_("Чат не найден."))
+    return chat
 
 
 def chat_messages(*, chat: Chat) -> QuerySet[Message]:

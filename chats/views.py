@@ -398,9 +398,32 @@ def chat_page(request: HttpRequest) -> HttpResponse:
                 "balance": str(balance),
                 "max_images": settings.CHAT_MAX_IMAGES,
                 "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+                "i18n": {
+                    "untitled": _("Без названия"),
+                    "per_million": _("₽ за 1M токенов: вход %(input)s / выход %(output)s"),
+                    "per_generation": _("%(price)s ₽ за генерацию"),
+                    "vision": _("зрение"),
+                    "network": _("Нет связи с сервером. Проверьте подключение и попробуйте ещё раз."),
+                    "stopped": _("Остановлено"),
+                    "cost": _("%(cost)s ₽ · %(tokens_in)s → %(tokens_out)s токенов"),
+                    "cost_pending": _("стоимость уточняется"),
+                    "rename": _("Новое название чата"),
+                    "delete": _("Удалить чат вместе с сообщениями?"),
+                    "generating": _("Генерация запущена: результат появится в чате и в галерее."),
+                    "you": _("Вы"),
+                },
             },
         },
     )
+
+
+def _of_kind(groups: list[dict], *, chat: bool) -> list[dict]:
+    """The groups with only their chat models (or only their media models), empty ones left out."""
+    picked = [
+        {**group, "models": [model for model in group["models"] if (model["kind"] == "chat") == chat]}
+        for group in groups
+    ]
+    return [group for group in picked if group["models"]]
 
 
 @require_GET
@@ -411,8 +434,8 @@ def pricing(request: HttpRequest) -> HttpResponse:
         request,
         "chats/pricing.html",
         {
-            "chat_groups": [group for group in groups if group["models"][0]["kind"] == "chat"],
-            "media_groups": [group for group in groups if group["models"][0]["kind"] != "chat"],
+            "chat_groups": _of_kind(groups, chat=True),
+            "media_groups": _of_kind(groups, chat=False),
             "min_completion_tokens": settings.CHAT_MIN_COMPLETION_TOKENS,
             "max_completion_tokens": settings.CHAT_MAX_COMPLETION_TOKENS,
         },

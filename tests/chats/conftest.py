@@ -15,7 +15,9 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.utils.crypto import get_random_string
 
 from chats.models import AIModel
+from tests.fakes.fal import fal  # noqa: F401  (the fixture)
 from tests.fakes.openrouter import openrouter  # noqa: F401  (the fixture)
+from tests.fakes.s3 import _moto_server, s3  # noqa: F401  (the fixtures)
 from tests.wallets.conftest import _ledger_stays_consistent, in_threads, ledger_mismatches  # noqa: F401
 from wallets.services import wallet_credit
 
@@ -26,6 +28,15 @@ def _chat_settings(settings):
     settings.PRICE_MARKUP = Decimal("1.5")
     settings.CHAT_MAX_COMPLETION_TOKENS = 100
     settings.CHAT_MIN_COMPLETION_TOKENS = 10
+
+
+@pytest.fixture
+def catalog(db) -> None:
+    """The seeded catalog. Transactional tests flush the database, migration data included, so
+    tests that need it seed it again with the migration's own function (it skips existing rows)."""
+    from django.apps import apps
+
+    import_module("chats.migrations.0003_seed_catalog").seed(apps, None)
 
 
 @pytest.fixture

@@ -101,6 +101,8 @@ class OpenRouterHandler(FakeHandler):
                     }
                 )
                 sent += 1
+                # OpenRouter bills what the model generated, delivered or not.
+                state.record_generation(generation_id, sent)
                 if state.pace:
                     time.sleep(state.pace)
             reason = "length" if len(tokens) < len(state.tokens) else "stop"

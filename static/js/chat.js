@@ -1,0 +1,393 @@
+// The chat page: chat list, model picker, the streamed reply (NDJSON from /api/chats/send),
+// stop, image attachments for vision models, per-message cost and the live balance.
+//
+// Replies are markdown rendered by marked, with any raw HTML in them shown as text (a model
+// can be made to echo `<img onerror=…>`), then sanitised by DOMPurify before they reach
+// innerHTML; code blocks are highlighted by highlight.js. User messages are plain text.
+document.addEventListener("alpine:init", () => {
+  const config = JSON.parse(document.getElementById("chat-config").textContent);
+  const t = config.i18n;
+  const lang = document.documentElement.lang || "ru";
+  const money = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const fill = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
+
+  const models = new Map();
+  for (const group of config.catalog) {
+    const icon = `data:image/svg+xml;utf8,${encodeURIComponent(group.icon || "")}`;
+    for (const model of group.models) models.set(model.id, { ...model, icon });
+  }
+
+  const escapeHtml = (text) =>
+    text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  window.marked.use({
+    gfm: true,
+    breaks: true,
+    renderer: {
+      html(token) {
+        return escapeHtml(token.text ?? token.raw ?? "");
+      },
+    },
+  });
+
+  function renderMarkdown(element, text) {
+    element.innerHTML = window.DOMPurify.sanitize(window.marked.parse(text));
+    for (const code of element.querySelectorAll("pre code")) window.hljs.highlightElement(code);
+  }
+
+  function csrfToken() {
+    return document.querySelector("[name=csrfmiddlewaretoken]").value;
+  }
+
+  function messageNode(role) {
+    const row = document.createElement("div");
+    row.className = role === "user" ? "flex justify-end" : "flex justify-start";
+    row.setAttribute("data-testid", role === "user" ? "user-message" : "assistant-message");
+    const bubble = document.createElement("div");
+    bubble.className =
+      role === "user"
+        ? "max-w-[85%] rounded-2xl bg-indigo-600 px-4 py-2 text-white"
+        : "max-w-[85%] min-w-0 rounded-2xl bg-slate-100 px-4 py-2";
+    const images = document.createElement("div");
+    images.className = "flex flex-wrap gap-2";
+    const body = document.createElement("div");
+    body.className = role === "user" ? "whitespace-pre-wrap break-words" : "prose prose-sm prose-slate max-w-none break-words";
+    body.setAttribute("data-testid", "message-body");
+    const meta = document.createElement("div");
+    meta.className = role === "user" ? "hidden" : "mt-1 text-xs text-slate-400";
+    meta.setAttribute("data-testid", "message-meta");
+    bubble.append(images, body, meta);
+    row.append(bubble);
+    return { row, body, meta, images, text: "" };
+  }
+
+  function costText(message) {
+    if (message.status === "partial" && Number(message.cost) === 0) return `${t.stopped} · ${t.cost_pending}`;
+    const cost = fill(t.cost, {
+      cost: money.format(Number(message.cost)),
+      tokens_in: message.tokens_in,
+      tokens_out: message.tokens_out,
+    });
+    return message.status === "partial" ? `${t.stopped} · ${cost}` : cost;
+  }
+
+  Alpine.data("chatApp", () => {
+    // Outside Alpine's reactive state: the fetch controller and the pending render frame.
+    let controller = null;
+    let frame = null;
+
+    return {
+      config,
+      chats: [],
+      nextPage: null,
+      chatId: null,
+      modelId: config.catalog.length ? config.catalog[0].models[0].id : "",
+      text: "",
+      images: [],
+      streaming: false,
+      error: "",
+      empty: true,
+      balance: Number(config.balance),
+
+      init() {
+        const params = new URLSearchParams(window.location.search);
+        const remembered = window.localStorage.getItem("chat:model");
+        if (remembered && models.has(remembered)) this.modelId = remembered;
+        this.$watch("modelId", (value) => {
+          window.localStorage.setItem("chat:model", value);
+          if (!models.get(value)?.vision) this.images = [];
+        });
+        this.loadChats();
+        if (params.get("chat")) this.selectChat(Number(params.get("chat")));
+      },
+
+      get model() {
+        return models.get(this.modelId);
+      },
+      get modelIcon() {
+        return this.model ? this.model.icon : "";
+      },
+      get modelPrice() {
+        const model = this.model;
+        if (!model) return "";
+        if (model.kind !== "chat") return fill(t.per_generation, { price: model.rub_per_generation });
+        return fill(t.per_million, { input: model.rub_input, output: model.rub_output });
+      },
+      get canAttach() {
+        return Boolean(this.model && this.model.vision) && this.images.length < config.max_images;
+      },
+      get canSend() {
+        return !this.streaming && Boolean(this.modelId) && this.text.trim().length > 0;
+      },
+      get idle() {
+        return !this.streaming;
+      },
+      get balanceText() {
+        return `${money.format(this.balance)} ₽`;
+      },
+      get hasMore() {
+        return this.nextPage !== null;
+      },
+
+      onWallet(event) {
+        this.balance = Number(event.detail.balance);
+      },
+
+      // Chats ---------------------------------------------------------------------------------
+      decorate(chat) {
+        return {
+          ...chat,
+          label: chat.title || t.untitled,
+          classes: chat.id === this.chatId ? "bg-white shadow-sm" : "",
+        };
+      },
+      redecorate() {
+        this.chats = this.chats.map((chat) => this.decorate(chat));
+      },
+
+      async api(url, options = {}) {
+        const response = await fetch(url, {
+          credentials: "same-origin",
+          ...options,
+          headers: { "X-CSRFToken": csrfToken(), ...(options.headers || {}) },
+        });
+        const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
+        if (!response.ok) throw new Error(data.detail || t.network);
+        return data;
+      },
+
+      async loadChats(page = 1) {
+        try {
+          const data = await this.api(`/api/chats?page=${page}`);
+          const chats = data.results.map((chat) => this.decorate(chat));
+          this.chats = page === 1 ? chats : [...this.chats, ...chats];
+          this.nextPage = data.next ? page + 1 : null;
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+
+      loadMoreChats() {
+        if (this.nextPage) this.loadChats(this.nextPage);
+      },
+
+      openChat(event) {
+        this.selectChat(Number(event.currentTarget.dataset.id));
+      },
+
+      async selectChat(id) {
+        if (this.streaming) this.stop();
+        this.chatId = id;
+        this.error = "";
+        this.redecorate();
+        window.history.replaceState(null, "", `?chat=${id}`);
+        try {
+          const chat = await this.api(`/api/chats/${id}`);
+          if (models.has(chat.model)) this.modelId = chat.model;
+          await this.loadMessages();
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+
+      newChat() {
+        if (this.streaming) this.stop();
+        this.chatId = null;
+        this.error = "";
+        this.$refs.messages.replaceChildren();
+        this.empty = true;
+        this.redecorate();
+        window.history.replaceState(null, "", window.location.pathname);
+      },
+
+      async renameChat(event) {
+        const id = Number(event.currentTarget.dataset.id);
+        const chat = this.chats.find((item) => item.id === id);
+        const title = window.prompt(t.rename, chat ? chat.title : "");
+        if (title === null) return;
+        try {
+          await this.api(`/api/chats/${id}`, {
+            method: "PATCH",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ title }),
+          });
+          await this.loadChats();
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+
+      async deleteChat(event) {
+        const id = Number(event.currentTarget.dataset.id);
+        if (!window.confirm(t.delete)) return;
+        try {
+          await this.api(`/api/chats/${id}`, { method: "DELETE" });
+          if (id === this.chatId) this.newChat();
+          await this.loadChats();
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+
+      // Messages ------------------------------------------------------------------------------
+      append(role, text, imageUrls = []) {
+        const node = messageNode(role);
+        node.text = text;
+        for (const url of imageUrls) {
+          const image = document.createElement("img");
+          image.src = url;
+          image.alt = "";
+          image.className = "mb-2 max-h-48 rounded-lg";
+          node.images.append(image);
+        }
+        if (role === "user") node.body.textContent = text;
+        else renderMarkdown(node.body, text);
+        this.$refs.messages.append(node.row);
+        this.empty = false;
+        this.scrollDown();
+        return node;
+      },
+
+      async loadMessages() {
+        const messages = await this.api(`/api/chats/${this.chatId}/messages`);
+        this.$refs.messages.replaceChildren();
+        this.empty = true;
+        for (const message of messages) {
+          if (message.role === "assistant" && !message.content) continue;
+          const node = this.append(message.role, message.content, message.image_urls);
+          if (message.role === "assistant") node.meta.textContent = costText(message);
+        }
+      },
+
+      scrollDown() {
+        const scroller = this.$refs.scroller;
+        scroller.scrollTop = scroller.scrollHeight;
+      },
+
+      // Re-rendering the growing markdown at most once a frame keeps long replies smooth.
+      scheduleRender(node) {
+        if (frame) return;
+        frame = window.requestAnimationFrame(() => {
+          frame = null;
+          renderMarkdown(node.body, node.text);
+          this.scrollDown();
+        });
+      },
+
+      enter(event) {
+        if (event.shiftKey || event.isComposing) return;
+        event.preventDefault();
+        this.send();
+      },
+
+      async attach(event) {
+        const file = event.target.files[0];
+        event.target.value = "";
+        if (!file) return;
+        const form = new FormData();
+        form.append("file", file);
+        try {
+          const data = await this.api("/api/upload", { method: "POST", body: form });
+          this.images = [...this.images, data.url];
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+
+      detach(event) {
+        const url = event.currentTarget.dataset.url;
+        this.images = this.images.filter((item) => item !== url);
+      },
+
+      stop() {
+        if (controller) controller.abort();
+      },
+
+      async send() {
+        if (!this.canSend) return;
+        const body = { model: this.modelId, message: this.text.trim() };
+        if (this.chatId) body.chat_id = this.chatId;
+        if (this.images.length) body.image_urls = [...this.images];
+        this.append("user", body.message, this.images);
+        this.text = "";
+        this.images = [];
+        this.error = "";
+        this.streaming = true;
+        controller = new AbortController();
+        let reply = null;
+        let finished = false;
+        try {
+          const response = await fetch("/api/chats/send", {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+            body: JSON.stringify(body),
+            signal: controller.signal,
+          });
+          if (!(response.headers.get("Content-Type") || "").startsWith("application/x-ndjson")) {
+            const data = await response.json().catch(() => ({}));
+            if (data.type === "media") {
+              this.chatId = data.chat_id;
+              this.append("assistant", t.generating);
+              this.loadChats();
+            } else {
+              this.error = data.detail || t.network;
+            }
+            return;
+          }
+          reply = this.append("assistant", "");
+          const reader = response.body.getReader();
+          const decoder = new TextDecoder();
+          let buffer = "";
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer += decoder.decode(value, { stream: true });
+            let newline = buffer.indexOf("\n");
+            while (newline >= 0) {
+              const line = buffer.slice(0, newline).trim();
+              buffer = buffer.slice(newline + 1);
+              if (line) finished = this.handle(JSON.parse(line), reply) || finished;
+              newline = buffer.indexOf("\n");
+            }
+          }
+        } catch (error) {
+          if (error.name === "AbortError") {
+            if (reply) reply.meta.textContent = `${t.stopped} · ${t.cost_pending}`;
+          } else {
+            this.error = t.network;
+          }
+        } finally {
+          this.streaming = false;
+          controller = null;
+          if (reply) renderMarkdown(reply.body, reply.text);
+        }
+        if (finished && this.chatId) {
+          // The stored messages carry each reply's tokens and cost.
+          await this.loadMessages().catch(() => {});
+          await this.loadChats();
+        }
+      },
+
+      // One NDJSON line; returns true when the reply reached its end (balance or error).
+      handle(event, reply) {
+        if (event.type === "meta") {
+          if (this.chatId !== event.chat_id) {
+            this.chatId = event.chat_id;
+            window.history.replaceState(null, "", `?chat=${event.chat_id}`);
+            this.loadChats();
+          }
+        } else if (event.type === "content") {
+          reply.text += event.text;
+          this.scheduleRender(reply);
+        } else if (event.type === "balance") {
+          this.balance = Number(event.balance);
+          return true;
+        } else if (event.type === "error") {
+          this.error = event.text;
+          return true;
+        }
+        return false;
+      },
+    };
+  });
+});

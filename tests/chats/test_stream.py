@@ -1,0 +1,174 @@
+"""The relay's timing and endings through uvicorn: lines leave as they arrive, a client that
+hangs up stops the upstream, parallel replies never overspend, media models answer JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from chats.models import Chat, Message
+from chats.services import reply_cost
+from tests.chats.conftest import http_client, send, signed_in_cookies
+from wallets.models import Hold, LedgerEntry, Wallet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_for(condition, timeout: float = 15.0) -> None:
+    """Polls until `condition()` holds; the deadline only bounds a broken test."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_the_first_line_arrives_before_the_upstream_has_finished(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    openrouter.tokens = [f"t{i} " for i in range(20)]
+    openrouter.pace = 0.1
+
+    with client_for(alice).stream(
+        "POST", "/api/chats/send", json={"model": chat_model.model_id, "message": "Hi"}
+    ) as response:
+        lines = response.iter_lines()
+        assert json.loads(next(lines))["type"] == "meta"
+        first = json.loads(next(lines))
+        assert first == {"type": "content", "text": "t0 "}
+        assert not openrouter.finished.is_set()
+        rest = [json.loads(line) for line in lines]
+
+    assert openrouter.finished.is_set()
+    assert rest[-1]["type"] == "balance"
+
+
+def test_a_slow_first_byte_still_streams(alice, fund, chat_model, openrouter, client_for):
+    fund(alice, "100.00")
+    openrouter.first_byte_delay = 0.3
+
+    _, lines = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert [line["type"] for line in lines][-1] == "balance"
+
+
+def test_a_client_that_hangs_up_stops_the_upstream_and_the_partial_reply_is_kept_and_charged(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    openrouter.tokens = ["t "] * 500
+    openrouter.pace = 0.02
+
+    with client_for(alice).stream(
+        "POST", "/api/chats/send", json={"model": chat_model.model_id, "message": "Hi"}
+    ) as response:
+        lines = response.iter_lines()
+        received = [json.loads(next(lines)) for _ in range(4)]  # meta and three tokens
+
+    assert openrouter.closed_early.wait(10)
+    assert not openrouter.finished.is_set()
+    wait_for(lambda: Hold.objects.filter(status=Hold.Status.SETTLED).exists())
+    reply = Message.objects.get(role=Message.Role.ASSISTANT)
+    assert reply.status == Message.Status.PARTIAL
+    assert reply.content.startswith("t t t ")
+    assert len(reply.content) < 2 * 500
+    # Billed as OpenRouter recorded the generation: every token it produced, capped by the hold.
+    assert reply.tokens_out >= len(received) - 1
+    expected = reply_cost(
+        cost_input=chat_model.cost_input,
+        cost_output=chat_model.cost_output,
+        tokens_in=20,
+        tokens_out=reply.tokens_out,
+    )
+    assert reply.cost == min(expected, Hold.objects.get().amount)
+    assert Wallet.objects.get(pk=alice.pk).balance == Decimal("100.00") - reply.cost
+    assert Wallet.objects.get(pk=alice.pk).held == 0
+
+
+@pytest.mark.postgres
+def test_ten_parallel_replies_on_a_wallet_that_pays_for_about_three_never_overspend(
+    alice, fund, chat_model, openrouter, asgi_server
+):
+    # A full reply holds 14 ₽ (100 tokens × 0.135 ₽ + the prompt); 41 ₽ pays for two full
+    # budgets and one cut to what is left.
+    fund(alice, "41.00")
+    openrouter.tokens = ["a", "b", "c", "d"]
+    openrouter.pace = 0.2
+    cookies = signed_in_cookies(alice)
+
+    async def one(client: httpx.AsyncClient) -> tuple[int, str]:
+        response = await client.post("/api/chats/send", json={"model": chat_model.model_id, "message": "Hi"})
+        return response.status_code, response.text
+
+    async def all_at_once() -> list[tuple[int, str]]:
+        with http_client(asgi_server.url) as template:
+            csrf = dict(template.cookies)
+            headers = dict(template.headers)
+        async with httpx.AsyncClient(
+            base_url=asgi_server.url, cookies={**csrf, **cookies}, headers=headers, timeout=30
+        ) as client:
+            return await asyncio.gather(*(one(client) for _ in range(10)))
+
+    results = asyncio.run(all_at_once())
+
+    started = [text for status, text in results if status == 200]
+    refused = [text for status, text in results if status != 200]
+    assert 3 <= len(started) < 10
+    assert {status for status, _ in results if status != 200} == {402}
+    assert all("detail" in json.loads(text) for text in refused)
+    for text in started:
+        assert [json.loads(line)["type"] for line in text.splitlines()][-1] == "balance"
+    # Every reply that started was paid in full: 20 prompt + 4 reply tokens = 0.81 ₽ each.
+    full = Decimal("0.81")
+    replies = Message.objects.filter(role=Message.Role.ASSISTANT)
+    assert replies.count() == len(started)
+    assert all(reply.cost == full and reply.status == Message.Status.COMPLETE for reply in replies)
+    wallet = Wallet.objects.get(pk=alice.pk)
+    assert wallet.balance == Decimal("41.00") - full * len(started)
+    assert wallet.balance >= 0
+    assert wallet.held == 0
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == len(started)
+    assert not Hold.objects.filter(status=Hold.Status.OPEN).exists()
+
+
+def test_a_media_model_chosen_in_the_chat_answers_json_and_generates_through_the_media_service(
+    catalog,
+    alice,
+    fund,
+    openrouter,
+    client_for,
+    fal,
+    s3,
+):
+    fund(alice, "100.00")
+
+    response = client_for(alice).post(
+        "/api/chats/send", json={"model": "fal-ai/flux/schnell", "message": "Кот в космосе"}
+    )
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["type"] == "media"
+    chat = Chat.objects.get(pk=body["chat_id"], user=alice)
+    assert body["generation"]["model"] == "fal-ai/flux/schnell"
+    assert fal.submits()[0].json() == {"prompt": "Кот в космосе"}
+    assert [m.role for m in chat.messages.order_by("created_at", "id")] == ["user", "assistant"]
+    assert openrouter.chat_requests() == []
+
+
+def test_a_media_model_without_money_is_402_and_keeps_nothing(
+    catalog, alice, fund, openrouter, client_for, fal
+):
+    fund(alice, "1.00")
+
+    status, body = send(client_for(alice), model="fal-ai/veo3", message="Закат")
+
+    assert status == 402
+    assert "detail" in body
+    assert Chat.objects.count() == 0
+    assert fal.submits() == []

@@ -2,7 +2,7 @@
 
 The stand-in mimics the real widget's API (`new YooMoneyCheckoutWidget({confirmation_token,
 error_callback, customization})`, `.on('success'|'fail', …)`, `.render(id)`, `.destroy()`)
-and draws a "pay" button that reports success. The fake YooKassa then marks the payment
+and draws "pay" and "decline" buttons that report success or failure. The fake YooKassa then marks the payment
 succeeded and posts the notification to the live server's webhook, as YooKassa would.
 """
 
@@ -45,7 +45,12 @@ WIDGET_JS = b"""
       button.dataset.token = this.options.confirmation_token;
       button.textContent = "Pay";
       button.addEventListener("click", () => this.emit("success"));
-      this.container.appendChild(button);
+      const decline = document.createElement("button");
+      decline.type = "button";
+      decline.dataset.testid = "widget-decline";
+      decline.textContent = "Decline";
+      decline.addEventListener("click", () => this.emit("fail"));
+      this.container.append(button, decline);
       return Promise.resolve();
     }
     destroy() {
@@ -139,3 +144,32 @@ def test_an_amount_below_the_minimum_shows_the_servers_message(
     error.wait_for()
     assert "от 100 до 50000" in error.text_content()
     assert yookassa.payments == {}
+
+
+def test_a_declined_payment_shows_the_failure_and_credits_nothing(
+    browser_page,
+    login_browser,
+    asgi_server,
+    alice,
+    yookassa,  # noqa: F811
+    widget,
+    settings,
+):
+    settings.YOOKASSA_WEBHOOK_IPS = ["127.0.0.1"]
+    page = browser_page
+    login_browser(page, alice)
+    page.goto("/topup/")
+    page.get_by_test_id("topup-submit").click()
+    page.get_by_test_id("widget-decline").click()
+    page.get_by_test_id("topup-checking").wait_for()
+
+    created = yookassa.only_payment()
+    yookassa.cancel(created["id"])
+    assert yookassa.deliver(asgi_server.url, "payment.canceled", created["id"]).status_code == 200
+
+    failed = page.get_by_test_id("topup-failed")
+    failed.wait_for()
+    assert "не прошёл" in failed.text_content()
+    assert Payment.objects.get().status == Payment.Status.CANCELED
+    assert Wallet.objects.get(pk=alice.pk).balance == 0
+    assert page.console_errors == []

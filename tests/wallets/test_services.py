@@ -255,22 +255,29 @@ def _raw(sql: str, *params) -> None:
         cursor.execute(sql, params)
 
 
+ENTRY = (
+    "INSERT INTO wallets_ledgerentry (wallet_id, amount, kind, reference, balance_after, description,"
+    " metadata, created_at) VALUES (%s, {amount}, '{kind}', '{reference}', {after}, '', '{{}}', CURRENT_TIMESTAMP)"
+)
+
+
 @pytest.mark.parametrize(
     "sql",
     [
         "UPDATE wallets_wallet SET balance = -1 WHERE user_id = %s",
         "UPDATE wallets_wallet SET held = balance + 1 WHERE user_id = %s",
         "UPDATE wallets_wallet SET held = -1 WHERE user_id = %s",
-        "UPDATE wallets_ledgerentry SET amount = 0 WHERE wallet_id = %s",
-        "UPDATE wallets_ledgerentry SET balance_after = -1 WHERE wallet_id = %s",
-        "UPDATE wallets_ledgerentry SET amount = -amount WHERE wallet_id = %s AND kind = 'topup'",
-        "UPDATE wallets_ledgerentry SET amount = -amount WHERE wallet_id = %s AND kind = 'charge'",
+        ENTRY.format(amount=0, kind="adjustment", reference="raw:1", after=100),
+        ENTRY.format(amount=-5, kind="adjustment", reference="raw:1", after=-5),
+        ENTRY.format(amount=-5, kind="topup", reference="raw:1", after=95),
+        ENTRY.format(amount=-5, kind="bonus", reference="raw:1", after=95),
+        ENTRY.format(amount=5, kind="charge", reference="raw:1", after=105),
+        ENTRY.format(amount=5, kind="topup", reference="test:seed", after=105),
         "UPDATE wallets_hold SET charged = amount + 1 WHERE wallet_id = %s AND status = 'settled'",
         "UPDATE wallets_hold SET amount = 0 WHERE wallet_id = %s",
         "UPDATE wallets_hold SET status = 'open' WHERE wallet_id = %s AND status = 'settled'",
         "UPDATE wallets_hold SET closed_at = NULL WHERE wallet_id = %s AND status = 'settled'",
         "UPDATE wallets_hold SET status = 'released' WHERE wallet_id = %s AND entry_id IS NOT NULL",
-        "UPDATE wallets_ledgerentry SET reference = 'test:seed' WHERE wallet_id = %s AND kind = 'charge'",
     ],
 )
 def test_the_database_refuses_rows_that_break_the_invariants(funded, sql):
@@ -279,6 +286,22 @@ def test_the_database_refuses_rows_that_break_the_invariants(funded, sql):
     hold_place(user=funded, amount=Decimal("10"), reference="msg:2")
     with pytest.raises(IntegrityError):
         _raw(sql, funded.pk)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE wallets_ledgerentry SET amount = amount + 1000 WHERE wallet_id = %s",
+        "UPDATE wallets_ledgerentry SET description = 'edited' WHERE wallet_id = %s",
+        "DELETE FROM wallets_ledgerentry WHERE wallet_id = %s AND kind = 'charge'",
+    ],
+)
+def test_ledger_entries_cannot_be_edited_or_deleted_even_in_sql(funded, sql):
+    wallet_debit(user=funded, amount=Decimal("4"), reference="msg:1")
+    with pytest.raises(IntegrityError, match="append-only"):
+        _raw(sql, funded.pk)
+    assert LedgerEntry.objects.filter(wallet_id=funded.pk).count() == 2
 
 
 # Concurrency (PostgreSQL: real row locks and parallel transactions) --------------------------------

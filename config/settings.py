@@ -448,6 +448,7 @@ if S3_BUCKET_NAME:
     if _bucket.scheme == "http":
         for _directive in ("img-src", "media-src"):
             CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(f"{_bucket.scheme}://{_bucket.netloc}")
+S3_OBJECT_ACL = env("S3_OBJECT_ACL", default="public-read")
 MEDIA_UPLOAD_MAX_BYTES = env.int("MEDIA_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 # Width × height; a 48 MP phone photo fits, a decompression bomb does not.
 MEDIA_UPLOAD_MAX_PIXELS = env.int("MEDIA_UPLOAD_MAX_PIXELS", default=50_000_000)

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Upload(models.Model):
+    gallery_kind = "upload"
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads", verbose_name=_("владелец")
     )
@@ -56,6 +58,7 @@ class Generation(models.Model):
         FAILED = "failed", _("ошибка")
 
     ACTIVE = (Status.PENDING, Status.RUNNING)
+    gallery_kind = "generation"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(

@@ -69,7 +69,7 @@ class CleanFile:
     height: int = 0
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g}"
 
 
@@ -80,7 +80,7 @@ def image_clean(data: bytes, *, max_bytes: int) -> CleanFile:
         ImageRejected: too large, not one of our formats, too many pixels, or damaged.
     """
     if len(data) > max_bytes:
-        raise ImageRejected(_("Файл больше %(limit)s МБ.") % {"limit": _megabytes(max_bytes)})
+        raise ImageRejected(_("Файл больше %(limit)s МБ.") % {"limit": megabytes(max_bytes)})
     try:
         with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
             # Only the header is read so far: refuse a decompression bomb before decoding it.
@@ -119,7 +119,7 @@ def upload_create(*, user, file: UploadedFile) -> Upload:
     limit = settings.MEDIA_UPLOAD_MAX_BYTES
     if file.size is not None and file.size > limit:
         # Refuse by the declared size before reading a large file into memory.
-        raise ImageRejected(_("Файл больше %(limit)s МБ.") % {"limit": _megabytes(limit)})
+        raise ImageRejected(_("Файл больше %(limit)s МБ.") % {"limit": megabytes(limit)})
     clean = image_clean(file.read(limit + 1), max_bytes=limit)
     name = default_storage.save(_storage_name("uploads", clean.extension), ContentFile(clean.data))
     try:

@@ -21,6 +21,9 @@ class PublicS3Storage(S3Storage):
             # Names carry a fresh UUID; never silently replace an object.
             "file_overwrite": False,
             "querystring_auth": False,
+            # The URLs handed out are plain public addresses: objects must be readable by anyone
+            # (empty S3_OBJECT_ACL when a bucket policy grants that instead).
+            "default_acl": settings.S3_OBJECT_ACL or None,
         }
         super().__init__(**{**defaults, **options})
 

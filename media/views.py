@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import Http404, HttpRequest, HttpResponse
@@ -126,19 +127,21 @@ def generation_status(request: Request, generation_id) -> Response:
 
 @login_required
 def gallery(request: HttpRequest) -> HttpResponse:
+    """The user's uploads and generations, newest first, with forms to add more."""
     page = selectors.gallery_page(user=request.user, number=request.GET.get("page"))
     models = AIModel.objects.filter(enabled=True, kind__in=[AIModel.Kind.IMAGE, AIModel.Kind.VIDEO])
-    return render(
-        request,
-        "media/gallery.html",
-        {
-            "page": page,
-            "media_models": [
-                {"id": model.model_id, "name": model.name, "price": str(model.price_per_generation)}
-                for model in models
-            ],
+    studio = {
+        "models": [
+            {"id": model.model_id, "label": f"{model.name} — {model.price_per_generation} ₽"}
+            for model in models
+        ],
+        "max_megabytes": services.megabytes(settings.MEDIA_UPLOAD_MAX_BYTES),
+        "messages": {
+            "network": _("Сеть недоступна, попробуйте ещё раз."),
+            "upload": _("Загрузка"),
         },
-    )
+    }
+    return render(request, "media/gallery.html", {"page": page, "studio": studio})
 
 
 def local_file(request: HttpRequest, path: str) -> HttpResponse:

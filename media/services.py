@@ -87,7 +87,8 @@ def image_clean(data: bytes, *, max_bytes: int) -> CleanFile:
             if image.width * image.height > settings.MEDIA_UPLOAD_MAX_PIXELS:
                 raise ImageRejected(_("Слишком большое изображение по числу пикселей."))
             image.load()
-            image_format = image.format
+            # Phones often write MPO (a JPEG with extra pictures appended); we keep the JPEG.
+            image_format = "JPEG" if image.format == "MPO" else image.format
             if image_format == "JPEG":
                 # Phones record rotation in EXIF; apply it before EXIF goes.
                 image = ImageOps.exif_transpose(image)

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.static import serve
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -29,6 +30,11 @@ class _SessionAuthentication(SessionAuthentication):
     # challenge; our API promises 401 there.
     def authenticate_header(self, request) -> str:
         return "Session"
+
+
+class _SessionScheme(SessionScheme):
+    # The schema documents it as DRF's session (cookie) authentication, which it is.
+    target_class = "media.views._SessionAuthentication"
 
 
 def generation_json(generation: Generation) -> dict:

@@ -75,6 +75,22 @@ def test_without_s3_the_file_goes_to_local_disk_and_the_app_serves_it(alice_clie
     assert Image.open(io.BytesIO(b"".join(served.streaming_content))).format == "PNG"
 
 
+def test_a_phones_mpo_photo_is_stored_as_a_plain_jpeg(alice_client, s3):
+    mpo = io.BytesIO()
+    Image.new("RGB", (40, 30), "orange").save(
+        mpo, format="MPO", save_all=True, append_images=[Image.new("RGB", (40, 30), "blue")]
+    )
+
+    response = post(alice_client, mpo.getvalue(), "photo.jpg", "image/jpeg")
+
+    assert response.status_code == 201
+    [name] = s3.names()
+    assert name.endswith(".jpg")
+    with Image.open(io.BytesIO(s3.get(name))) as stored:
+        assert stored.format == "JPEG"
+        assert getattr(stored, "n_frames", 1) == 1
+
+
 @pytest.mark.parametrize(
     ("data", "problem"),
     [

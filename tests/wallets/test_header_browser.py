@@ -50,10 +50,13 @@ def test_the_header_reconnects_after_the_socket_drops(browser_page, login_browse
     login_browser(page, alice)
     with page.expect_websocket() as socket_info:
         page.goto("/wallet/")
-    socket_info.value.wait_for_event("framereceived")
+    socket = socket_info.value
+    socket.wait_for_event("framereceived")
 
-    # The network drops for a moment: the socket closes and the page opens a new one by itself.
-    with page.expect_websocket(timeout=15_000) as again:
+    # The network drops: the socket closes, and once it is back the page opens a new one.
+    with page.expect_websocket(timeout=20_000) as again:
         page.context.set_offline(True)
+        socket.wait_for_event("close")
         page.context.set_offline(False)
     assert again.value.url.endswith("/ws/balance/")
+    again.value.wait_for_event("framereceived")

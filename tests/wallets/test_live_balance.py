@@ -1,3 +1,5 @@
+import asyncio
+import threading
 from decimal import Decimal
 
 import pytest
@@ -8,7 +10,7 @@ from django.conf import settings as django_settings
 from config.asgi import application
 from wallets.services import hold_place, hold_settle, wallet_credit
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 LAYERS = {"memory": {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}}
 if django_settings.REDIS_URL:
@@ -50,63 +52,97 @@ async def open_socket(cookie: bytes | None) -> tuple[WebsocketCommunicator, bool
 credit = database_sync_to_async(wallet_credit)
 
 
-async def test_the_socket_sends_the_current_balance_then_each_committed_change(
-    channel_layer, alice, alice_cookie
-):
-    await credit(user=alice.pk, amount=Decimal("10"), reference="yookassa:0")
-    socket, connected = await open_socket(alice_cookie)
-    assert connected
-    assert await socket.receive_json_from(timeout=5) == {
-        "balance": "10.00",
-        "held": "0.00",
-        "available": "10.00",
-    }
+def run(scenario) -> None:
+    """Runs an async scenario on a fresh event loop in its own thread.
 
-    await credit(user=alice.pk, amount=Decimal("150.50"), reference="yookassa:1")
+    Not pytest-asyncio: once a browser test has run, Playwright's sync API keeps an event loop
+    running in the main thread for the rest of the session, and no other loop can start there.
+    """
+    failure: list[BaseException] = []
 
-    assert await socket.receive_json_from(timeout=5) == {
-        "balance": "160.50",
-        "held": "0.00",
-        "available": "160.50",
-    }
-    await socket.disconnect()
+    def target() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as error:
+            failure.append(error)
 
-
-async def test_holds_and_settles_push_held_and_available(channel_layer, alice, alice_cookie):
-    await credit(user=alice.pk, amount=Decimal("100"), reference="yookassa:1")
-    socket, _ = await open_socket(alice_cookie)
-    await socket.receive_json_from(timeout=5)
-
-    await database_sync_to_async(hold_place)(user=alice.pk, amount=Decimal("30"), reference="msg:1")
-    assert await socket.receive_json_from(timeout=5) == {
-        "balance": "100.00",
-        "held": "30.00",
-        "available": "70.00",
-    }
-    await database_sync_to_async(hold_settle)(reference="msg:1", amount=Decimal("12.5"))
-    assert await socket.receive_json_from(timeout=5) == {
-        "balance": "87.50",
-        "held": "0.00",
-        "available": "87.50",
-    }
-    await socket.disconnect()
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
-async def test_an_anonymous_connection_is_refused(channel_layer, db):
-    _, connected = await open_socket(None)
-    assert not connected
+def test_the_socket_sends_the_current_balance_then_each_committed_change(channel_layer, alice, alice_cookie):
+    async def scenario() -> None:
+        await credit(user=alice.pk, amount=Decimal("10"), reference="yookassa:0")
+        socket, connected = await open_socket(alice_cookie)
+        assert connected
+        assert await socket.receive_json_from(timeout=5) == {
+            "balance": "10.00",
+            "held": "0.00",
+            "available": "10.00",
+        }
+
+        await credit(user=alice.pk, amount=Decimal("150.50"), reference="yookassa:1")
+
+        assert await socket.receive_json_from(timeout=5) == {
+            "balance": "160.50",
+            "held": "0.00",
+            "available": "160.50",
+        }
+        await socket.disconnect()
+
+    run(scenario)
 
 
-async def test_a_forged_session_cookie_is_refused(channel_layer, alice):
-    _, connected = await open_socket(f"{django_settings.SESSION_COOKIE_NAME}=forged".encode())
-    assert not connected
+def test_holds_and_settles_push_held_and_available(channel_layer, alice, alice_cookie):
+    async def scenario() -> None:
+        await credit(user=alice.pk, amount=Decimal("100"), reference="yookassa:1")
+        socket, _ = await open_socket(alice_cookie)
+        await socket.receive_json_from(timeout=5)
+
+        await database_sync_to_async(hold_place)(user=alice.pk, amount=Decimal("30"), reference="msg:1")
+        assert await socket.receive_json_from(timeout=5) == {
+            "balance": "100.00",
+            "held": "30.00",
+            "available": "70.00",
+        }
+        await database_sync_to_async(hold_settle)(reference="msg:1", amount=Decimal("12.5"))
+        assert await socket.receive_json_from(timeout=5) == {
+            "balance": "87.50",
+            "held": "0.00",
+            "available": "87.50",
+        }
+        await socket.disconnect()
+
+    run(scenario)
 
 
-async def test_another_users_changes_never_reach_alices_socket(channel_layer, alice, alice_cookie, bob):
-    socket, _ = await open_socket(alice_cookie)
-    await socket.receive_json_from(timeout=5)
+def test_an_anonymous_connection_is_refused(channel_layer, db):
+    async def scenario() -> None:
+        _, connected = await open_socket(None)
+        assert not connected
 
-    await credit(user=bob.pk, amount=Decimal("500"), reference="yookassa:bob")
+    run(scenario)
 
-    assert await socket.receive_nothing(timeout=0.5)
-    await socket.disconnect()
+
+def test_a_forged_session_cookie_is_refused(channel_layer, alice):
+    async def scenario() -> None:
+        _, connected = await open_socket(f"{django_settings.SESSION_COOKIE_NAME}=forged".encode())
+        assert not connected
+
+    run(scenario)
+
+
+def test_another_users_changes_never_reach_alices_socket(channel_layer, alice, alice_cookie, bob):
+    async def scenario() -> None:
+        socket, _ = await open_socket(alice_cookie)
+        await socket.receive_json_from(timeout=5)
+
+        await credit(user=bob.pk, amount=Decimal("500"), reference="yookassa:bob")
+
+        assert await socket.receive_nothing(timeout=0.5)
+        await socket.disconnect()
+
+    run(scenario)

@@ -253,10 +253,12 @@ def _finish(generation: Generation, *, error: str) -> Generation:
             stored.append(
                 default_storage.save(_storage_name("generations", clean.extension), ContentFile(clean.data))
             )
-    except (fal.FalError, ImageRejected) as exc:
-        # Slow I/O above runs outside any transaction; undo our copies before giving up.
+    except Exception as exc:
+        # The copies are made outside any transaction: undo them whatever went wrong.
         for name in stored:
             default_storage.delete(name)
+        if not isinstance(exc, (fal.FalError, ImageRejected)):
+            raise  # our storage or database: the task tries again, the job stays open
         logger.warning("Could not collect the result of generation %s: %s", generation.pk, exc)
         return _fail(generation, error=_("Не удалось получить результат генерации. Деньги не списаны."))
 

@@ -93,6 +93,34 @@ def test_the_poll_task_run_twice_more_still_charges_once_and_stores_one_copy(
     assert ledger_mismatches() == []
 
 
+def test_storage_down_while_copying_leaves_the_job_open_and_a_later_run_charges_once(
+    alice, fund, image_model, fal, s3, generate
+):
+    fund(alice, "100.00")
+    s3.client.delete_bucket(Bucket=s3.bucket)
+
+    generation_id = generate().json()["id"]
+
+    # The task and both of its retries failed to store the file: nothing charged, nothing lost.
+    generation = Generation.objects.get(pk=generation_id)
+    assert len(fal.server.requests_to(f"/fal-ai/test-image/requests/{generation.fal_request_id}")) == 3
+    assert generation.status == Generation.Status.RUNNING
+    assert wallet_of(alice).held == PRICE
+    assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).exists()
+    s3.client.create_bucket(Bucket=s3.bucket, CreateBucketConfiguration={"LocationConstraint": "ru-central1"})
+
+    tasks.generation_poll.apply(args=[generation_id])
+    tasks.generation_poll.apply(args=[generation_id])
+
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.COMPLETED
+    assert len(s3.names()) == 1
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == 1
+    wallet = wallet_of(alice)
+    assert (wallet.balance, wallet.held) == (Decimal("100.00") - PRICE, 0)
+    assert ledger_mismatches() == []
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_polls_finishing_the_same_job_at_once_charge_once_and_keep_one_copy(

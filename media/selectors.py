@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, Value
@@ -14,7 +16,7 @@ def gallery_page(*, user, number) -> Page:
     """One page of the user's gallery; its items are `Upload`s and `Generation`s.
 
     The two tables are paged together through one UNION of (kind, id, time), so a page costs
-    three queries whatever its size: the count, the page of keys, and one fetch per table.
+    four queries whatever its size: the count, the page of keys, and one fetch per table.
     """
     uploads = (
         Upload.objects.filter(owner=user)
@@ -26,16 +28,20 @@ def gallery_page(*, user, number) -> Page:
         .annotate(item_kind=Value("generation"), item_id=Cast("pk", CharField()))
         .values_list("item_kind", "item_id", "created_at")
     )
-    keys = uploads.union(generations, all=True).order_by("-created_at", "-item_id")
-    page = Paginator(keys, settings.MEDIA_GALLERY_PAGE_SIZE).get_page(number)
-    ids = {"upload": [], "generation": []}
-    for kind, item_id, _created_at in page.object_list:
-        ids[kind].append(item_id)
+    union = uploads.union(generations, all=True).order_by("-created_at", "-item_id")
+    page = Paginator(union, settings.MEDIA_GALLERY_PAGE_SIZE).get_page(number)
+    # The ids come back as text, and a UUID's text differs by database (SQLite drops the dashes).
+    keys = [
+        ("upload", int(item_id)) if kind == "upload" else ("generation", uuid.UUID(item_id))
+        for kind, item_id, _created_at in page.object_list
+    ]
     found = {
-        **{("upload", str(item.pk)): item for item in Upload.objects.filter(pk__in=ids["upload"])},
-        **{
-            ("generation", str(item.pk)): item for item in Generation.objects.filter(pk__in=ids["generation"])
-        },
+        ("upload", item.pk): item
+        for item in Upload.objects.filter(pk__in=[pk for kind, pk in keys if kind == "upload"])
     }
-    page.object_list = [found[(kind, item_id)] for kind, item_id, _created_at in page.object_list]
+    found.update(
+        (("generation", item.pk), item)
+        for item in Generation.objects.filter(pk__in=[pk for kind, pk in keys if kind == "generation"])
+    )
+    page.object_list = [found[key] for key in keys]
     return page

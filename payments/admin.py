@@ -72,6 +72,18 @@ class PaymentAdmin(_ReadOnlyAdmin):
         "updated_at",
     )
     inlines = [RefundInline]
+    actions = ["refund_selected"]
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.add_refund")
+
+    @admin.action(description=_("Оформить возврат"), permissions=["refund"])
+    def refund_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        payments = list(queryset[:2])
+        if len(payments) != 1 or payments[0].status != Payment.Status.SUCCEEDED:
+            self.message_user(request, _("Выберите один оплаченный платёж."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:payments_payment_refund", args=[payments[0].pk]))
 
     @admin.display(description=_("Возврат"))
     def refund_link(self, payment: Payment) -> str:
@@ -88,7 +100,7 @@ class PaymentAdmin(_ReadOnlyAdmin):
         ]
 
     def refund_view(self, request: HttpRequest, payment_id) -> HttpResponse:
-        if not request.user.has_perm("payments.add_refund"):
+        if not self.has_refund_permission(request):
             raise PermissionDenied
         payment = get_object_or_404(Payment.objects.select_related("user"), pk=payment_id)
         change_url = reverse("admin:payments_payment_change", args=[payment.pk])

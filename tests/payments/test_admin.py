@@ -92,3 +92,20 @@ def test_staff_without_the_refund_permission_cannot_refund(client, make_user, pa
     assert response.status_code == 403
     assert not Refund.objects.exists()
     assert services.refundable_amount(payment=paid) == Decimal("500.00")
+
+
+def test_the_refund_action_opens_the_form_for_one_succeeded_payment(
+    admin_client, paid, alice, create_payment
+):
+    changelist = reverse("admin:payments_payment_changelist")
+
+    response = admin_client.post(changelist, {"action": "refund_selected", "_selected_action": [paid.pk]})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:payments_payment_refund", args=[paid.pk])
+
+    pending = create_payment(alice)
+    response = admin_client.post(changelist, {"action": "refund_selected", "_selected_action": [pending.pk]})
+    assert response.status_code == 302
+    assert response["Location"].endswith(changelist)
+    assert not Refund.objects.exists()

@@ -1,5 +1,8 @@
 """The live balance: `/ws/balance/` sends the signed-in user's wallet now and after every
-committed change (`wallets.notifications.balance_changed` posts to the user's group)."""
+committed change that moves money: credits, debits, settles and releases
+(`wallets.notifications.balance_changed` posts to the user's group). Placing a hold is not
+pushed by itself, to keep it off the paid request's path; its settle or release sends the
+whole wallet moments later."""
 
 from __future__ import annotations
 

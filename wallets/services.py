@@ -214,7 +214,9 @@ def hold_place(
                 metadata=metadata or {},
                 expires_at=timezone.now() + ttl,
             )
-            _announce(user_id, balance_moved=False)
+            # No push here: a hold moves no money the header shows, and this is on the paid
+            # request's path to its first token (a channel-layer send costs a Redis round trip
+            # and more). Its settle or release, after the request, pushes the whole wallet.
             return hold
     except (IntegrityError, InsufficientFunds):
         # A hold under this reference already exists: that was the first call's result (our

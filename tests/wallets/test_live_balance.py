@@ -96,19 +96,19 @@ def test_the_socket_sends_the_current_balance_then_each_committed_change(channel
     run(scenario)
 
 
-def test_holds_and_settles_push_held_and_available(channel_layer, alice, alice_cookie):
+def test_a_settle_pushes_the_charge_and_the_released_hold(channel_layer, alice, alice_cookie):
     async def scenario() -> None:
         await credit(user=alice.pk, amount=Decimal("100"), reference="yookassa:1")
-        socket, _ = await open_socket(alice_cookie)
-        await socket.receive_json_from(timeout=5)
-
         await database_sync_to_async(hold_place)(user=alice.pk, amount=Decimal("30"), reference="msg:1")
+        socket, _ = await open_socket(alice_cookie)
         assert await socket.receive_json_from(timeout=5) == {
             "balance": "100.00",
             "held": "30.00",
             "available": "70.00",
         }
+
         await database_sync_to_async(hold_settle)(reference="msg:1", amount=Decimal("12.5"))
+
         assert await socket.receive_json_from(timeout=5) == {
             "balance": "87.50",
             "held": "0.00",

@@ -6,6 +6,8 @@ IN_QUEUE → IN_PROGRESS → COMPLETED; the response URL then answers the result
 this server serves itself under `/files/`. A test chooses what happens next with
 `outcome`: "complete" (default), "fail" (the model errors), "never" (the job never leaves
 IN_PROGRESS). `gate`, when cleared, keeps every job IN_PROGRESS until the test sets it.
+`status_errors` makes the next N status requests answer 503; `status_host` puts another host
+into the status and response URLs a submit answers.
 
 Use the `fal` fixture: it starts the fake and points the settings at it.
 """
@@ -52,6 +54,9 @@ class FalHandler(FakeHandler):
             self.send_json(state.submit(path.strip("/"), self.json_body()))
         elif method == "GET" and path.endswith("/status"):
             answer, status = state.status(path.split("/")[-2])
+            if state.status_errors > 0:
+                state.status_errors -= 1
+                answer, status = {"detail": "Service Unavailable"}, 503
             self.send_json(answer, status)
         elif method == "GET" and "/requests/" in path:
             answer, status = state.result(path.split("/")[-1])
@@ -66,6 +71,8 @@ class FakeFal:
         self.url = server.url
         self.lock = server.lock
         self.outcome = "complete"
+        self.status_errors = 0
+        self.status_host = ""
         self.gate = threading.Event()
         self.gate.set()
         self.jobs: dict[str, dict] = {}
@@ -75,7 +82,7 @@ class FakeFal:
 
     def submit(self, model: str, arguments: dict) -> dict:
         request_id = str(uuid.uuid4())
-        base = f"{self.url}/{model}/requests/{request_id}"
+        base = f"{self.status_host or self.url}/{model}/requests/{request_id}"
         with self.lock:
             self.jobs[request_id] = {
                 "model": model,

@@ -359,6 +359,47 @@ def test_a_key_fal_refuses_fails_the_generation_and_releases_the_hold(
     assert wallet_of(alice).held == 0
 
 
+def test_an_unreachable_fal_fails_the_generation_at_once_without_a_charge(
+    alice, fund, image_model, generate, settings
+):
+    settings.FAL_KEY = FAL_KEY
+    settings.FAL_QUEUE_URL = "http://127.0.0.1:9"  # the discard port: nothing listens
+    fund(alice, "100.00")
+
+    response = generate()
+
+    assert response.status_code == 503
+    assert "недоступен" in response.json()["detail"]
+    assert wallet_of(alice).held == 0
+    assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).exists()
+
+
+def test_status_urls_off_fals_queue_host_are_refused_so_our_key_stays_with_fal(
+    alice, fund, image_model, fal, generate
+):
+    fal.status_host = "http://localhost:1"
+    fund(alice, "100.00")
+
+    response = generate()
+
+    assert response.status_code == 503
+    assert Generation.objects.get().status == Generation.Status.FAILED
+    assert wallet_of(alice).held == 0
+
+
+def test_fal_status_hiccups_are_waited_out_and_the_job_is_charged_once(
+    alice, fund, image_model, fal, s3, generate
+):
+    fal.status_errors = 3
+    fund(alice, "100.00")
+
+    generation = Generation.objects.get(pk=generate().json()["id"])
+
+    assert generation.status == Generation.Status.COMPLETED
+    assert fal.status_errors == 0
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == 1
+
+
 def test_another_users_generation_status_is_a_404(alice, bob, fund, image_model, fal, s3, generate):
     fund(alice)
     generation_id = generate().json()["id"]

@@ -118,3 +118,13 @@ def test_the_command_exits_non_zero_from_the_shell_when_a_wallet_is_off(activity
     assert result.returncode == 1, result.stderr
     assert "balance = sum(entries)" in result.stdout
     sql("UPDATE wallets_wallet SET balance = balance - 1 WHERE user_id = %s", alice.pk)
+
+
+def test_beat_runs_the_hold_expiry_and_the_daily_reconciliation(settings):
+    from config.celery import app
+
+    scheduled = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled["wallets.tasks.expire_holds"] <= 600
+    assert scheduled["wallets.tasks.reconcile_balances"] == 24 * 3600
+    app.loader.import_default_modules()
+    assert {"wallets.tasks.expire_holds", "wallets.tasks.reconcile_balances"} <= set(app.tasks)

@@ -88,10 +88,13 @@ def upload(request: Request) -> Response:
     return Response({"url": stored.url}, status=status.HTTP_201_CREATED)
 
 
+class _GenerateRequest(serializers.Serializer):
+    model = serializers.CharField(max_length=200)
+    prompt = serializers.CharField(max_length=4000, allow_blank=True)
+
+
 @extend_schema(
-    request=inline_serializer(
-        "GenerateRequest", {"model": serializers.CharField(), "prompt": serializers.CharField()}
-    ),
+    request=_GenerateRequest,
     responses={202: _GENERATION_SCHEMA, 402: None, 404: None, 503: _GENERATION_SCHEMA},
 )
 @api_view(["POST"])
@@ -99,15 +102,18 @@ def upload(request: Request) -> Response:
 @parser_classes([JSONParser])
 def generate(request: Request) -> Response:
     """Starts an image or video generation; answers at once, then poll its status."""
-    data = request.data if isinstance(request.data, dict) else {}
+    fields = _GenerateRequest(data=request.data)
+    fields.is_valid(raise_exception=True)
     model = AIModel.objects.filter(
-        model_id=str(data.get("model") or ""), enabled=True, kind__in=[AIModel.Kind.IMAGE, AIModel.Kind.VIDEO]
+        model_id=fields.validated_data["model"],
+        enabled=True,
+        kind__in=[AIModel.Kind.IMAGE, AIModel.Kind.VIDEO],
     ).first()
     if model is None:
         raise NotFound(_("Модель не найдена."))
     try:
         generation = services.generation_start(
-            user=request.user, model=model, prompt=str(data.get("prompt") or "")
+            user=request.user, model=model, prompt=fields.validated_data["prompt"]
         )
     except services.PromptEmpty as exc:
         raise ValidationError(str(exc)) from exc

@@ -323,6 +323,24 @@ def test_an_empty_prompt_is_a_400(alice, fund, image_model, fal, generate):
     assert wallet_of(alice).held == 0
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{"prompt": "a cat"}, {"model": "fal-ai/test-image", "prompt": "x" * 4001}, ["not", "an", "object"]],
+    ids=["no-model", "prompt-too-long", "not-an-object"],
+)
+def test_a_malformed_request_is_a_json_400_and_holds_nothing(
+    alice, alice_client, fund, image_model, fal, body
+):
+    fund(alice)
+
+    response = alice_client.post("/api/media/generate", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"]
+    assert wallet_of(alice).held == 0
+    assert fal.submits() == []
+
+
 def test_a_signed_out_generate_is_a_json_401(client, image_model, fal):
     response = client.post(
         "/api/media/generate", {"model": "fal-ai/test-image", "prompt": "x"}, content_type="application/json"

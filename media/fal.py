@@ -142,8 +142,10 @@ def download(*, url: str, max_bytes: int) -> File:
             httpx.Client(timeout=_timeout()) as client,
             client.stream("GET", url) as response,
         ):
-            if response.status_code != 200:
+            if response.status_code >= 500:
                 raise FalUnavailable(f"GET {url} answered {response.status_code}")
+            if response.status_code != 200:
+                raise FalRefused(f"GET {url} answered {response.status_code}")
             if int(response.headers.get("Content-Length") or 0) > max_bytes:
                 raise FalRefused(f"{url} is larger than {max_bytes} bytes")
             chunks, size = [], 0

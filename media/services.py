@@ -240,12 +240,17 @@ def generation_poll(*, generation_id) -> Generation:
 
 def _finish(generation: Generation, *, error: str) -> Generation:
     """Copies a completed job's files into our storage and charges for it, once."""
-    if error:
-        logger.warning("Fal generation %s failed: %s", generation.pk, error)
+    try:
+        if error:
+            raise fal.FalRefused(error)
+        urls = fal.result_file_urls(fal.result(response_url=generation.response_url))
+    except fal.FalUnavailable:
+        raise  # Fal's trouble, not the job's: the task asks again
+    except fal.FalError as exc:
+        logger.warning("Fal generation %s failed: %s", generation.pk, exc)
         return _fail(generation, error=_("Модель не смогла выполнить запрос. Деньги не списаны."))
     stored: list[str] = []
     try:
-        urls = fal.result_file_urls(fal.result(response_url=generation.response_url))
         if not urls:
             raise fal.FalRefused("the result has no files")
         for url in urls[: settings.MEDIA_RESULT_MAX_FILES]:
@@ -257,8 +262,8 @@ def _finish(generation: Generation, *, error: str) -> Generation:
         # The copies are made outside any transaction: undo them whatever went wrong.
         for name in stored:
             default_storage.delete(name)
-        if not isinstance(exc, (fal.FalError, ImageRejected)):
-            raise  # our storage or database: the task tries again, the job stays open
+        if isinstance(exc, fal.FalUnavailable) or not isinstance(exc, (fal.FalError, ImageRejected)):
+            raise  # a file host, our storage or database in trouble: the task tries again
         logger.warning("Could not collect the result of generation %s: %s", generation.pk, exc)
         return _fail(generation, error=_("Не удалось получить результат генерации. Деньги не списаны."))
 

@@ -9,7 +9,8 @@ from media import services
     # copy the result afterwards.
     soft_time_limit=settings.MEDIA_GENERATION_TIMEOUT + 120,
     time_limit=settings.MEDIA_GENERATION_TIMEOUT + 180,
-    # Storage or database hiccups: try again; a finished generation is left as it is.
+    # Fal, a file host, our storage or database in trouble: try again; a finished generation is
+    # left as it is, and a job still open after the retries is failed by generations_expire.
     autoretry_for=(Exception,),
     max_retries=2,
     retry_backoff=True,

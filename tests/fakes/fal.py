@@ -6,7 +6,7 @@ IN_QUEUE → IN_PROGRESS → COMPLETED; the response URL then answers the result
 this server serves itself under `/files/`. A test chooses what happens next with
 `outcome`: "complete" (default), "fail" (the model errors), "never" (the job never leaves
 IN_PROGRESS). `gate`, when cleared, keeps every job IN_PROGRESS until the test sets it.
-`status_errors` makes the next N status requests answer 503; `status_host` puts another host
+`status_errors` / `result_errors` make the next N status / result requests answer 503; `status_host` puts another host
 into the status and response URLs a submit answers.
 
 Use the `fal` fixture: it starts the fake and points the settings at it.
@@ -60,6 +60,9 @@ class FalHandler(FakeHandler):
             self.send_json(answer, status)
         elif method == "GET" and "/requests/" in path:
             answer, status = state.result(path.split("/")[-1])
+            if state.result_errors > 0:
+                state.result_errors -= 1
+                answer, status = {"detail": "Service Unavailable"}, 503
             self.send_json(answer, status)
         else:
             self.send_json({"detail": f"{method} {path}"}, 404)
@@ -72,6 +75,7 @@ class FakeFal:
         self.lock = server.lock
         self.outcome = "complete"
         self.status_errors = 0
+        self.result_errors = 0
         self.status_host = ""
         self.gate = threading.Event()
         self.gate.set()

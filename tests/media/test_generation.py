@@ -164,7 +164,7 @@ def test_a_failing_job_is_not_charged_and_its_hold_is_released(
 
     status = alice_client.get(f"/api/media/generations/{generation_id}").json()
     assert status["status"] == "failed"
-    assert "Деньги не списаны" in status["error"]
+    assert status["error"] == "Модель не смогла выполнить запрос. Деньги не списаны."
     assert Hold.objects.get().status == Hold.Status.RELEASED
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).exists()
     wallet = wallet_of(alice)
@@ -416,6 +416,20 @@ def test_fal_status_hiccups_are_waited_out_and_the_job_is_charged_once(
     assert generation.status == Generation.Status.COMPLETED
     assert fal.status_errors == 0
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == 1
+
+
+def test_a_result_fal_cannot_serve_for_a_moment_is_fetched_on_the_tasks_retry(
+    alice, fund, image_model, fal, s3, generate
+):
+    fal.result_errors = 1
+    fund(alice, "100.00")
+
+    generation = Generation.objects.get(pk=generate().json()["id"])
+
+    assert generation.status == Generation.Status.COMPLETED
+    assert len(fal.server.requests_to(f"/fal-ai/test-image/requests/{generation.fal_request_id}")) == 2
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == 1
+    assert len(s3.names()) == 1
 
 
 def test_another_users_generation_status_is_a_404(alice, bob, fund, image_model, fal, s3, generate):

@@ -111,6 +111,18 @@ class ChatStream:
         self.response = response
         self.generation_id = response.headers.get("X-Generation-Id", "")
 
+    async def _lines(self) -> AsyncIterator[bytes]:
+        """The body's lines as bytes, each as soon as its newline arrives (cheaper per chunk
+        than httpx's text decoding and line splitting; JSON is parsed from bytes anyway)."""
+        pending = b""
+        async for chunk in self.response.aiter_bytes():
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line.rstrip(b"\r")
+        if pending:
+            yield pending
+
     async def events(self) -> AsyncIterator[Delta | Finish]:
         """Content deltas as they arrive, then one `Finish`.
 
@@ -119,14 +131,17 @@ class ChatStream:
         """
         usage = None
         reason = None
+        done = False
         try:
-            async for line in self.response.aiter_lines():
-                if not line.startswith("data:"):
+            async for line in self._lines():
+                if not line.startswith(b"data:"):
                     continue  # blank separators and ": OPENROUTER PROCESSING" comments
                 data = line[5:].strip()
-                if data == "[DONE]":
-                    yield Finish(usage=usage, reason=reason)
-                    return
+                if data == b"[DONE]":
+                    # Read on to the end of the body (the chunked terminator follows at once),
+                    # so the connection goes back to the pool instead of being closed.
+                    done = True
+                    continue
                 event = json.loads(data)
                 self.generation_id = self.generation_id or event.get("id", "")
                 if event.get("usage"):
@@ -146,9 +161,13 @@ class ChatStream:
                 if text:
                     yield Delta(text)
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            yield Finish(usage=usage, error=f"connection lost: {exc!r}", reason="error")
-            return
-        yield Finish(usage=usage, error="stream ended without [DONE]", reason="error")
+            if not done:
+                yield Finish(usage=usage, error=f"connection lost: {exc!r}", reason="error")
+                return
+        if done:
+            yield Finish(usage=usage, reason=reason)
+        else:
+            yield Finish(usage=usage, error="stream ended without [DONE]", reason="error")
 
 
 @asynccontextmanager

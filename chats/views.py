@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -34,6 +33,7 @@ from rest_framework.response import Response
 
 from chats import openrouter, selectors, services
 from chats.models import Chat, Message
+from config.api import SessionAuthentication
 from media import services as media_services
 from media.models import Generation
 from media.views import generation_json
@@ -41,13 +41,6 @@ from wallets.models import Wallet
 from wallets.services import InsufficientFunds
 
 logger = logging.getLogger(__name__)
-
-
-class _SessionAuthentication(SessionAuthentication):
-    # DRF answers 403 to a signed-out caller unless the scheme names a WWW-Authenticate
-    # challenge; our API promises 401 there.
-    def authenticate_header(self, request) -> str:
-        return "Session"
 
 
 class _ChatPages(PageNumberPagination):
@@ -128,7 +121,7 @@ def models_list(request: Request) -> Response:
 
 
 # Chats -------------------------------------------------------------------------------------------
-@extend_schema(methods=["GET"], responses=_CHAT)
+@extend_schema(methods=["GET"], operation_id="chats_list", responses=_CHAT)
 @extend_schema(
     methods=["POST"],
     request=inline_serializer(
@@ -137,7 +130,7 @@ def models_list(request: Request) -> Response:
     responses={201: _CHAT},
 )
 @api_view(["GET", "POST"])
-@authentication_classes([_SessionAuthentication])
+@authentication_classes([SessionAuthentication])
 def chats(request: Request) -> Response:
     """The user's chats, most recently active first (paginated), or a new empty chat."""
     if request.method == "POST":
@@ -162,7 +155,7 @@ def chats(request: Request) -> Response:
 @extend_schema(methods=["GET"], responses=_CHAT)
 @extend_schema(methods=["DELETE"], responses={204: None})
 @api_view(["GET", "PATCH", "DELETE"])
-@authentication_classes([_SessionAuthentication])
+@authentication_classes([SessionAuthentication])
 def chat_detail(request: Request, chat_id: int) -> Response:
     """One of the user's chats: read, rename (`{"title": ...}`) or delete. Others' are 404."""
     chat = selectors.user_chat(user=request.user, chat_id=chat_id)
@@ -193,7 +186,7 @@ def chat_detail(request: Request, chat_id: int) -> Response:
     )
 )
 @api_view(["GET"])
-@authentication_classes([_SessionAuthentication])
+@authentication_classes([SessionAuthentication])
 def chat_messages(request: Request, chat_id: int) -> Response:
     """A chat's messages in order, with each reply's tokens, cost (RUB) and status."""
     chat = selectors.user_chat(user=request.user, chat_id=chat_id)

@@ -33,6 +33,9 @@ PREFIX = "/api/v1"
 
 
 class OpenRouterHandler(FakeHandler):
+    # Each event leaves at once, as from a real server (Nagle would hold small writes back).
+    disable_nagle_algorithm = True
+
     def route(self, method: str, path: str) -> None:
         state: FakeOpenRouter = self.fake.openrouter
         if self.headers.get("Authorization") != f"Bearer {API_KEY}":

@@ -1,0 +1,324 @@
+"""The chat relay's overhead: the fake OpenRouter read directly vs through POST /api/chats/send.
+
+Same run, same fake upstream (tests/fakes/openrouter.py in its own process: SSE, a token every
+`--pace` seconds, usage in the last event), same client code. Our endpoint runs under uvicorn
+(uvloop + httptools, DEBUG off) as a subprocess on PostgreSQL + Redis with billing on: every
+stream places a hold, settles it and records the messages. Printed per concurrency level:
+
+- time to the first content line (TTFT) and total time, p50 and p99, direct and via us, and
+  what we add;
+- the gap between consecutive content chunks (p50, p99) and what we add;
+- uvicorn's CPU time (user + system, from /proc) per streamed request.
+
+"N concurrent streams" is a closed loop: N clients each stream `--rounds` replies back to
+back, their first request spread over one stream's length, so N streams are in flight at
+once in steady state. Each client is its own user (one wallet each, as in real traffic).
+
+Run against a scratch PostgreSQL database and a spare Redis database:
+
+    createdb -h 127.0.0.1 -U postgres h_bench_chat
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_bench_chat REDIS_URL=redis://127.0.0.1:6379/14 \\
+        .venv/bin/python bench/chat_relay.py --streams 1,100
+
+It migrates the database first, adds users `bench_chat_<run>_<n>` and leaves their rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+MODEL_ID = "bench/relay"
+
+from tests.fakes.openrouter import API_KEY  # noqa: E402  (after the path is set)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+# The fake upstream, run as `chat_relay.py --serve-fake PORT TOKENS PACE` in its own process.
+def serve_fake(port: int, tokens: int, pace: float) -> None:
+    from http.server import ThreadingHTTPServer
+
+    from tests.fakes.openrouter import FakeOpenRouter, OpenRouterHandler
+    from tests.fakes.server import FakeServer
+
+    class Server(FakeServer):
+        def __init__(self) -> None:
+            super().__init__(OpenRouterHandler)
+            self.httpd.server_close()
+            handler = type("Handler", (OpenRouterHandler,), {"fake": self})
+            ThreadingHTTPServer.request_queue_size = 1024
+            self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+            self.httpd.daemon_threads = True
+            # Clients closing kept-alive connections at the end are not errors worth a traceback.
+            self.httpd.handle_error = lambda request, address: None
+
+    server = Server()
+    state = server.openrouter = FakeOpenRouter(server)
+    state.tokens = [f"tok{i} " for i in range(tokens)]
+    state.pace = pace
+    # Keep memory flat over thousands of requests: nothing here reads them back.
+    server.requests = _Discard()
+    server.httpd.serve_forever()
+
+
+class _Discard(list):
+    def append(self, item) -> None:
+        pass
+
+
+# Setup: users with money and sessions, the model, in the database uvicorn will use.
+def prepare(users: int) -> list[dict[str, str]]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.crypto import get_random_string
+
+    from accounts.models import User
+    from chats.models import AIModel
+    from wallets.services import wallet_create, wallet_credit
+
+    AIModel.objects.update_or_create(
+        model_id=MODEL_ID,
+        defaults={"name": "Bench", "group": "Bench", "cost_input": Decimal("1"), "cost_output": Decimal("2")},
+    )
+    run = uuid.uuid4().hex[:8]
+    cookies = []
+    for n in range(users):
+        user = User.objects.create_user(casdoor_id=f"bench_chat_{run}_{n}")
+        wallet_create(user=user)
+        wallet_credit(user=user, amount=Decimal("10000"), reference=f"bench:chat:{run}:{n}")
+        store = import_module(settings.SESSION_ENGINE).SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.save()
+        token = get_random_string(32)
+        cookies.append({settings.SESSION_COOKIE_NAME: store.session_key, settings.CSRF_COOKIE_NAME: token})
+    return cookies
+
+
+# Measuring one stream ---------------------------------------------------------------------------
+class Stream:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.first: float | None = None
+        self.chunks: list[float] = []
+        self.end = 0.0
+        self.ok = False
+
+    def chunk(self) -> None:
+        now = time.perf_counter()
+        self.first = self.first or now
+        self.chunks.append(now)
+
+
+async def direct(client, fake_url: str, cookies: dict) -> Stream:
+    stream = Stream()
+    body = {
+        "model": MODEL_ID,
+        "messages": [{"role": "user", "content": "Hi"}],
+        "stream": True,
+        "max_tokens": 4096,
+    }
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    async with client.stream("POST", f"{fake_url}/chat/completions", json=body, headers=headers) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data:") and line != "data: [DONE]":
+                event = json.loads(line[5:])
+                if event["choices"][0]["delta"].get("content"):
+                    stream.chunk()
+                stream.ok = stream.ok or bool(event.get("usage"))
+    stream.end = time.perf_counter()
+    return stream
+
+
+async def relayed(client, app_url: str, cookies: dict) -> Stream:
+    from django.conf import settings
+
+    stream = Stream()
+    headers = {"X-CSRFToken": cookies[settings.CSRF_COOKIE_NAME]}
+    body = {"model": MODEL_ID, "message": "Hi"}
+    async with client.stream(
+        "POST", f"{app_url}/api/chats/send", json=body, headers=headers, cookies=cookies
+    ) as response:
+        response.raise_for_status()
+        async for line in response.aiter_lines():
+            kind = json.loads(line)["type"]
+            if kind == "content":
+                stream.chunk()
+            stream.ok = stream.ok or kind == "balance"
+    stream.end = time.perf_counter()
+    return stream
+
+
+async def run_level(
+    fetch, url: str, cookies: list[dict], concurrency: int, rounds: int, spread: float
+) -> list[Stream]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency + 10, max_keepalive_connections=concurrency + 10)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+
+        async def worker(i: int) -> list[Stream]:
+            await asyncio.sleep(random.uniform(0, spread) if concurrency > 1 else 0)
+            return [await fetch(client, url, cookies[i]) for _ in range(rounds)]
+
+        results = await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    return [stream for streams in results for stream in streams]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
+
+
+def summary(streams: list[Stream]) -> dict[str, float]:
+    ttft = [s.first - s.start for s in streams if s.first]
+    total = [s.end - s.start for s in streams]
+    gaps = [b - a for s in streams for a, b in zip(s.chunks, s.chunks[1:], strict=False)]
+    return {
+        "ttft50": pct(ttft, 50),
+        "ttft99": pct(ttft, 99),
+        "total50": pct(total, 50),
+        "total99": pct(total, 99),
+        "gap50": pct(gaps, 50),
+        "gap99": pct(gaps, 99),
+        "failed": sum(not s.ok for s in streams),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--streams", default="1,100", help="concurrency levels, comma-separated")
+    parser.add_argument("--rounds", type=int, default=3, help="replies each client streams per level")
+    parser.add_argument("--tokens", type=int, default=40, help="content chunks per reply")
+    parser.add_argument("--pace", type=float, default=0.02, help="seconds between chunks upstream")
+    parser.add_argument("--serve-fake", nargs=3, metavar=("PORT", "TOKENS", "PACE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_fake:
+        serve_fake(int(args.serve_fake[0]), int(args.serve_fake[1]), float(args.serve_fake[2]))
+        return
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
+        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: see the top of this file.")
+    levels = [int(n) for n in args.streams.split(",")]
+    python = sys.executable
+    # Sessions are signed: this process writes them and uvicorn reads them with the same key.
+    os.environ["SECRET_KEY"] = "bench-" + uuid.uuid4().hex
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    cookies = prepare(max(levels))
+
+    fake_port, app_port = free_port(), free_port()
+    fake_url = f"http://127.0.0.1:{fake_port}/api/v1"
+    app_url = f"http://127.0.0.1:{app_port}"
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SITE_URL": app_url,
+        "SECURE_SSL_REDIRECT": "false",
+        "OPENROUTER_BASE_URL": fake_url,
+        "OPENROUTER_API_KEY": API_KEY,
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_MAX_SIZE": "40",
+    }
+    fake = subprocess.Popen(
+        [python, __file__, "--serve-fake", str(fake_port), str(args.tokens), str(args.pace)],
+        cwd=ROOT,
+        env=env,
+    )
+    app = subprocess.Popen(
+        [
+            str(Path(python).parent / "uvicorn"),
+            os.environ.get("BENCH_ASGI_APP", "config.asgi:application"),
+            "--port",
+            str(app_port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_for_port(fake_port)
+        wait_for_port(app_port)
+        spread = args.tokens * args.pace
+        print(
+            f"{args.tokens} chunks per reply, {args.pace * 1000:.0f} ms apart upstream; "
+            f"{args.rounds} replies per client; times in ms"
+        )
+        # Warm up both ways (imports, URLconf, connection pools) before anything is measured.
+        asyncio.run(run_level(direct, fake_url, cookies, 1, 3, 0))
+        asyncio.run(run_level(relayed, app_url, cookies, 1, 3, 0))
+        for level in levels:
+            d = summary(asyncio.run(run_level(direct, fake_url, cookies, level, args.rounds, spread)))
+            cpu_before = cpu_seconds(app.pid)
+            streams = asyncio.run(run_level(relayed, app_url, cookies, level, args.rounds, spread))
+            cpu = (cpu_seconds(app.pid) - cpu_before) / len(streams) * 1000
+            r = summary(streams)
+            print(f"\n{level} concurrent stream(s), {len(streams)} replies each way")
+            print(f"  {'':22}{'direct':>10}{'via us':>10}{'added':>10}")
+            for key, label in (
+                ("ttft50", "first token p50"),
+                ("ttft99", "first token p99"),
+                ("total50", "total p50"),
+                ("total99", "total p99"),
+                ("gap50", "chunk gap p50"),
+                ("gap99", "chunk gap p99"),
+            ):
+                print(f"  {label:22}{d[key]:10.1f}{r[key]:10.1f}{r[key] - d[key]:+10.1f}")
+            print(
+                f"  server CPU per request: {cpu:.1f} ms; incomplete streams: direct {d['failed']}, via us {r['failed']}"
+            )
+    finally:
+        for process in (app, fake):
+            process.terminate()
+            process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

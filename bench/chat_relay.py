@@ -1,7 +1,8 @@
 """The chat relay's overhead: the fake OpenRouter read directly vs through POST /api/chats/send.
 
-Same run, same fake upstream (tests/fakes/openrouter.py in its own process: SSE, a token every
-`--pace` seconds, usage in the last event), same client code. Our endpoint runs under uvicorn
+Same run, same fake upstream (OpenRouter's SSE as tests/fakes/openrouter.py speaks it, served
+from asyncio in its own process: a token every `--pace` seconds, usage in the last event), same
+client code. Our endpoint runs under uvicorn
 (uvloop + httptools, DEBUG off) as a subprocess on PostgreSQL + Redis with billing on: every
 stream places a hold, settles it and records the messages. Printed per concurrency level:
 
@@ -28,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import random
 import socket
@@ -42,8 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MODEL_ID = "bench/relay"
-
-from tests.fakes.openrouter import API_KEY  # noqa: E402  (after the path is set)
+API_KEY = "bench-openrouter-key"
 
 
 def free_port() -> int:
@@ -63,35 +62,71 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
 
 
 # The fake upstream, run as `chat_relay.py --serve-fake PORT TOKENS PACE` in its own process.
+# tests/fakes/openrouter.py speaks the protocol for the tests, one thread per stream; at 100
+# streams its threads would be the bottleneck, so the bench serves the same bytes (comment
+# line, one `data:` event per token, usage in the last event, `[DONE]`, X-Generation-Id) from
+# asyncio.
 def serve_fake(port: int, tokens: int, pace: float) -> None:
-    from http.server import ThreadingHTTPServer
+    import itertools
 
-    from tests.fakes.openrouter import FakeOpenRouter, OpenRouterHandler
-    from tests.fakes.server import FakeServer
+    ids = itertools.count(1)
 
-    class Server(FakeServer):
-        def __init__(self) -> None:
-            super().__init__(OpenRouterHandler)
-            self.httpd.server_close()
-            handler = type("Handler", (OpenRouterHandler,), {"fake": self})
-            ThreadingHTTPServer.request_queue_size = 1024
-            self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-            self.httpd.daemon_threads = True
-            # Clients closing kept-alive connections at the end are not errors worth a traceback.
-            self.httpd.handle_error = lambda request, address: None
+    def chunk(data: bytes) -> bytes:
+        return b"%x\r\n%s\r\n" % (len(data), data)
 
-    server = Server()
-    state = server.openrouter = FakeOpenRouter(server)
-    state.tokens = [f"tok{i} " for i in range(tokens)]
-    state.pace = pace
-    # Keep memory flat over thousands of requests: nothing here reads them back.
-    server.requests = _Discard()
-    server.httpd.serve_forever()
+    def event(data: dict) -> bytes:
+        return chunk(b"data: " + json.dumps(data).encode() + b"\n\n")
 
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(
+                    next(
+                        (
+                            line.split(b":")[1]
+                            for line in head.split(b"\r\n")
+                            if line.lower().startswith(b"content-length:")
+                        ),
+                        b"0",
+                    )
+                )
+                body = json.loads(await reader.readexactly(length)) if length else {}
+                generation_id = f"gen-{next(ids)}"
+                count = min(tokens, body.get("max_tokens") or tokens)
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    b"Transfer-Encoding: chunked\r\nX-Generation-Id: "
+                    + generation_id.encode()
+                    + b"\r\n\r\n"
+                    + chunk(b": OPENROUTER PROCESSING\n\n")
+                )
+                for i in range(count):
+                    delta = {"role": "assistant", "content": f"tok{i} "}
+                    writer.write(event({"id": generation_id, "choices": [{"index": 0, "delta": delta}]}))
+                    await writer.drain()
+                    await asyncio.sleep(pace)
+                usage = {
+                    "prompt_tokens": 20,
+                    "completion_tokens": count,
+                    "total_tokens": 20 + count,
+                    "cost": 0.0,
+                }
+                final = {"id": generation_id, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                writer.write(event({**final, "usage": usage}) + chunk(b"data: [DONE]\n\n") + chunk(b""))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
 
-class _Discard(list):
-    def append(self, item) -> None:
-        pass
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+        for sock in server.sockets:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await server.serve_forever()
+
+    import uvloop
+
+    uvloop.run(main())
 
 
 # Setup: users with money and sessions, the model, in the database uvicorn will use.
@@ -145,7 +180,46 @@ class Stream:
         self.chunks.append(now)
 
 
-async def direct(client, fake_url: str, cookies: dict) -> Stream:
+class Connection:
+    """A bare HTTP/1.1 keep-alive client on asyncio streams: the bench's own cost per chunk
+    stays far below what it measures (httpx would add more than the relay at 100 streams)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: dict, headers: dict[str, str]) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        data = json.dumps(body).encode()
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n{head}\r\n".encode()
+            + data
+        )
+        status = int((await self.reader.readuntil(b"\r\n\r\n")).split(b" ", 2)[1])
+        return status
+
+    async def lines(self):
+        """The chunked body's lines, each as soon as it is complete."""
+        pending = b""
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+            if size == 0:
+                await self.reader.readuntil(b"\r\n")
+                break
+            pending += (await self.reader.readexactly(size + 2))[:-2]
+            *complete, pending = pending.split(b"\n")
+            for line in complete:
+                yield line
+        if pending:
+            yield pending
+
+
+async def direct(connection: Connection, cookies: dict) -> Stream:
     stream = Stream()
     body = {
         "model": MODEL_ID,
@@ -153,50 +227,45 @@ async def direct(client, fake_url: str, cookies: dict) -> Stream:
         "stream": True,
         "max_tokens": 4096,
     }
-    headers = {"Authorization": f"Bearer {API_KEY}"}
-    async with client.stream("POST", f"{fake_url}/chat/completions", json=body, headers=headers) as response:
-        async for line in response.aiter_lines():
-            if line.startswith("data:") and line != "data: [DONE]":
-                event = json.loads(line[5:])
-                if event["choices"][0]["delta"].get("content"):
-                    stream.chunk()
-                stream.ok = stream.ok or bool(event.get("usage"))
+    await connection.post("/api/v1/chat/completions", body, {"Authorization": f"Bearer {API_KEY}"})
+    async for line in connection.lines():
+        if b'"content": "tok' in line:
+            stream.chunk()
+        stream.ok = stream.ok or b"[DONE]" in line
     stream.end = time.perf_counter()
     return stream
 
 
-async def relayed(client, app_url: str, cookies: dict) -> Stream:
+async def relayed(connection: Connection, cookies: dict) -> Stream:
     from django.conf import settings
 
     stream = Stream()
-    headers = {"X-CSRFToken": cookies[settings.CSRF_COOKIE_NAME]}
-    body = {"model": MODEL_ID, "message": "Hi"}
-    async with client.stream(
-        "POST", f"{app_url}/api/chats/send", json=body, headers=headers, cookies=cookies
-    ) as response:
-        response.raise_for_status()
-        async for line in response.aiter_lines():
-            kind = json.loads(line)["type"]
-            if kind == "content":
-                stream.chunk()
-            stream.ok = stream.ok or kind == "balance"
+    headers = {
+        "X-CSRFToken": cookies[settings.CSRF_COOKIE_NAME],
+        "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
+    }
+    status = await connection.post("/api/chats/send", {"model": MODEL_ID, "message": "Hi"}, headers)
+    if status != 200:
+        raise RuntimeError(f"/api/chats/send answered {status}")
+    async for line in connection.lines():
+        if b'"type": "content"' in line:
+            stream.chunk()
+        stream.ok = stream.ok or b'"type": "balance"' in line
     stream.end = time.perf_counter()
     return stream
 
 
 async def run_level(
-    fetch, url: str, cookies: list[dict], concurrency: int, rounds: int, spread: float
+    fetch, port: int, cookies: list[dict], concurrency: int, rounds: int, spread: float
 ) -> list[Stream]:
-    import httpx
+    async def worker(i: int) -> list[Stream]:
+        await asyncio.sleep(random.uniform(0, spread) if concurrency > 1 else 0)
+        connection = Connection(port)
+        streams = [await fetch(connection, cookies[i]) for _ in range(rounds)]
+        connection.writer.close()
+        return streams
 
-    limits = httpx.Limits(max_connections=concurrency + 10, max_keepalive_connections=concurrency + 10)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-
-        async def worker(i: int) -> list[Stream]:
-            await asyncio.sleep(random.uniform(0, spread) if concurrency > 1 else 0)
-            return [await fetch(client, url, cookies[i]) for _ in range(rounds)]
-
-        results = await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    results = await asyncio.gather(*(worker(i) for i in range(concurrency)))
     return [stream for streams in results for stream in streams]
 
 
@@ -244,7 +313,6 @@ def main() -> None:
     python = sys.executable
     # Sessions are signed: this process writes them and uvicorn reads them with the same key.
     os.environ["SECRET_KEY"] = "bench-" + uuid.uuid4().hex
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
     cookies = prepare(max(levels))
 
@@ -269,7 +337,7 @@ def main() -> None:
     app = subprocess.Popen(
         [
             str(Path(python).parent / "uvicorn"),
-            os.environ.get("BENCH_ASGI_APP", "config.asgi:application"),
+            "config.asgi:application",
             "--port",
             str(app_port),
             "--loop",
@@ -292,12 +360,12 @@ def main() -> None:
             f"{args.rounds} replies per client; times in ms"
         )
         # Warm up both ways (imports, URLconf, connection pools) before anything is measured.
-        asyncio.run(run_level(direct, fake_url, cookies, 1, 3, 0))
-        asyncio.run(run_level(relayed, app_url, cookies, 1, 3, 0))
+        asyncio.run(run_level(direct, fake_port, cookies, 1, 3, 0))
+        asyncio.run(run_level(relayed, app_port, cookies, 1, 3, 0))
         for level in levels:
-            d = summary(asyncio.run(run_level(direct, fake_url, cookies, level, args.rounds, spread)))
+            d = summary(asyncio.run(run_level(direct, fake_port, cookies, level, args.rounds, spread)))
             cpu_before = cpu_seconds(app.pid)
-            streams = asyncio.run(run_level(relayed, app_url, cookies, level, args.rounds, spread))
+            streams = asyncio.run(run_level(relayed, app_port, cookies, level, args.rounds, spread))
             cpu = (cpu_seconds(app.pid) - cpu_before) / len(streams) * 1000
             r = summary(streams)
             print(f"\n{level} concurrent stream(s), {len(streams)} replies each way")

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import httpx
 from asgiref.sync import sync_to_async
+from django import db
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -322,6 +323,16 @@ async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
         yield _line({"type": "balance", "balance": float(balance)})
 
 
+def _reply_start(**fields) -> services.Turn:
+    """`services.reply_start`, then this thread's database connection goes back to the pool: a
+    stream lasts seconds to minutes and must not keep one of the pool's few connections (at
+    100 streams the pool ran dry and new replies queued for seconds)."""
+    try:
+        return services.reply_start(**fields)
+    finally:
+        db.connection.close()
+
+
 @require_POST
 async def send(request: HttpRequest) -> HttpResponse:
     """`{"message", "model", "chat_id"?, "image_urls"?}` → NDJSON (see DESIGN.md)."""
@@ -335,7 +346,7 @@ async def send(request: HttpRequest) -> HttpResponse:
     if not openrouter.is_configured():
         return _error(503, _("Чат пока не настроен: обратитесь в поддержку."))
     try:
-        turn = await sync_to_async(services.reply_start)(user=user, **fields)
+        turn = await sync_to_async(_reply_start)(user=user, **fields)
     except (services.ModelNotFound, services.ChatNotFound):
         return _error(404, _("Чат или модель не найдены."))
     except services.MessageRejected as exc:

@@ -290,8 +290,11 @@ def summary(streams: list[Stream]) -> dict[str, float]:
 
 
 def cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process and its children (uvicorn's workers), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def main() -> None:
@@ -302,6 +305,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="replies each client streams per level")
     parser.add_argument("--tokens", type=int, default=40, help="content chunks per reply")
     parser.add_argument("--pace", type=float, default=0.02, help="seconds between chunks upstream")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--serve-fake", nargs=3, metavar=("PORT", "TOKENS", "PACE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake:
@@ -347,6 +351,8 @@ def main() -> None:
             "--no-access-log",
             "--log-level",
             "warning",
+            "--workers",
+            str(args.workers),
         ],
         cwd=ROOT,
         env=env,
@@ -357,7 +363,7 @@ def main() -> None:
         spread = args.tokens * args.pace
         print(
             f"{args.tokens} chunks per reply, {args.pace * 1000:.0f} ms apart upstream; "
-            f"{args.rounds} replies per client; times in ms"
+            f"{args.rounds} replies per client; {args.workers} uvicorn worker(s); times in ms"
         )
         # Warm up both ways (imports, URLconf, connection pools) before anything is measured.
         asyncio.run(run_level(direct, fake_port, cookies, 1, 3, 0))

@@ -1,5 +1,3 @@
-import logging
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -7,10 +5,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.static import serve
-from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view, authentication_classes, parser_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -18,23 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chats.models import AIModel
+from config.api import SessionAuthentication
 from media import selectors, services
 from media.models import Generation
 from wallets.services import InsufficientFunds
-
-logger = logging.getLogger(__name__)
-
-
-class _SessionAuthentication(SessionAuthentication):
-    # DRF answers 403 to a signed-out caller unless the scheme names a WWW-Authenticate
-    # challenge; our API promises 401 there.
-    def authenticate_header(self, request) -> str:
-        return "Session"
-
-
-class _SessionScheme(SessionScheme):
-    # The schema documents it as DRF's session (cookie) authentication, which it is.
-    target_class = "media.views._SessionAuthentication"
 
 
 def generation_json(generation: Generation) -> dict:
@@ -74,7 +57,7 @@ _GENERATION_SCHEMA = inline_serializer(
     responses={201: inline_serializer("UploadResponse", {"url": serializers.URLField()})},
 )
 @api_view(["POST"])
-@authentication_classes([_SessionAuthentication])
+@authentication_classes([SessionAuthentication])
 @parser_classes([MultiPartParser, FormParser])
 def upload(request: Request) -> Response:
     """Stores a picture for a vision prompt (JPEG, PNG, WebP or GIF) and returns its URL."""
@@ -98,7 +81,7 @@ class _GenerateRequest(serializers.Serializer):
     responses={202: _GENERATION_SCHEMA, 402: None, 404: None, 503: _GENERATION_SCHEMA},
 )
 @api_view(["POST"])
-@authentication_classes([_SessionAuthentication])
+@authentication_classes([SessionAuthentication])
 @parser_classes([JSONParser])
 def generate(request: Request) -> Response:
     """Starts an image or video generation; answers at once, then poll its status."""
@@ -131,7 +114,7 @@ def generate(request: Request) -> Response:
 
 @extend_schema(responses=_GENERATION_SCHEMA)
 @api_view(["GET"])
-@authentication_classes([_SessionAuthentication])
+@authentication_classes([SessionAuthentication])
 def generation_status(request: Request, generation_id) -> Response:
     """The user's own generation: pending, running, completed (with its files) or failed."""
     return Response(generation_json(get_object_or_404(Generation, pk=generation_id, user=request.user)))

@@ -289,10 +289,11 @@ class Outcome:
 
 
 def reply_finish(*, turn: Turn, outcome: Outcome) -> Decimal | None:
-    """Records the reply and settles its hold; returns the balance when it is final now.
+    """Records the reply and settles its hold; returns the wallet's balance afterwards.
 
-    Returns None when the charge waits for OpenRouter's record of the generation (a task was
-    queued) or nothing was charged because the reply failed before any content.
+    Returns None when nothing was charged because the reply failed before any content. A reply
+    that ended without usage is settled by a task from OpenRouter's record of the generation;
+    the balance returned then still holds its reservation (the live balance follows).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -324,7 +325,7 @@ def reply_finish(*, turn: Turn, outcome: Outcome) -> Decimal | None:
             )
         else:
             reply_settle_estimated(message_id=turn.message_id)
-    return None
+    return _balance(turn.user_id)
 
 
 def reply_settle(*, message_id: int, usage: openrouter.Usage) -> Hold:

@@ -203,11 +203,12 @@ def _error(status: int, detail: str) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
-def _upstream_error_text(exc: Exception) -> str:
-    """What the user reads when OpenRouter failed before the reply started."""
+def _failure_text(exc: Exception | None) -> str:
+    """What the user reads when the reply failed before any content (None: the model itself
+    reported an error)."""
     if isinstance(exc, httpx.TimeoutException):
         return _("Модель не ответила вовремя. Деньги не списаны, попробуйте ещё раз.")
-    status = getattr(exc, "status", None)
+    status = getattr(exc, "status", 502) if exc is not None else 502
     if status is None:
         return _("Не удалось связаться с сервисом моделей. Деньги не списаны, попробуйте позже.")
     if status == 429:
@@ -219,6 +220,9 @@ def _upstream_error_text(exc: Exception) -> str:
     if status in (401, 402, 403):
         return _("Сервис моделей временно недоступен. Деньги не списаны, мы уже разбираемся.")
     return _("Модель сейчас недоступна. Деньги не списаны: попробуйте ещё раз или выберите другую модель.")
+
+
+_UPSTREAM_FAILURES = (openrouter.OpenRouterError, httpx.TimeoutException)
 
 
 class _BadRequest(ValueError):
@@ -258,12 +262,13 @@ def _parse(request: HttpRequest) -> dict:
 
 async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
     """meta, content…, then balance (or error): each line leaves as soon as it is known."""
-    yield _line({"type": "meta", "chat_id": turn.chat_id})
     parts: list[str] = []
     usage = None
     error = ""
+    failure: Exception | None = None
     generation_id = ""
     try:
+        yield _line({"type": "meta", "chat_id": turn.chat_id})
         async with openrouter.chat_stream(
             model=turn.model_id, messages=turn.messages, max_tokens=turn.max_tokens
         ) as stream:
@@ -276,24 +281,6 @@ async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
                     else:
                         usage, error = event.usage, event.error or ""
             generation_id = stream.generation_id
-    except (openrouter.OpenRouterError, httpx.TimeoutException, Exception) as exc:
-        # Whatever went wrong (a bug included), the hold must not stay open until it expires.
-        logger.log(
-            logging.WARNING
-            if isinstance(exc, (openrouter.OpenRouterError, httpx.TimeoutException))
-            else logging.ERROR,
-            "Reply %s failed: %r",
-            turn.message_id,
-            exc,
-            exc_info=not isinstance(exc, (openrouter.OpenRouterError, httpx.TimeoutException)),
-        )
-        error = str(exc) or type(exc).__name__
-        if not parts:
-            await sync_to_async(services.reply_finish)(
-                turn=turn, outcome=services.Outcome(text="", error=error, generation_id=generation_id)
-            )
-            yield _line({"type": "error", "text": _upstream_error_text(exc)})
-            return
     except (asyncio.CancelledError, GeneratorExit):
         # The browser went away or pressed stop: leaving `chat_stream` closed the upstream
         # connection, which stops the generation. Keep what was generated and bill it. The
@@ -301,25 +288,27 @@ async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
         outcome = services.Outcome(text="".join(parts), stopped=True, generation_id=generation_id)
         await asyncio.shield(sync_to_async(services.reply_finish)(turn=turn, outcome=outcome))
         raise
+    except Exception as exc:
+        # Whatever went wrong (a bug included), the reply is recorded and the hold closed
+        # below instead of staying open until it expires.
+        expected = isinstance(exc, _UPSTREAM_FAILURES)
+        logger.log(
+            logging.WARNING if expected else logging.ERROR,
+            "Reply %s failed: %r",
+            turn.message_id,
+            exc,
+            exc_info=not expected,
+        )
+        error, failure = str(exc) or type(exc).__name__, exc
     outcome = services.Outcome(text="".join(parts), usage=usage, error=error, generation_id=generation_id)
     balance = await sync_to_async(services.reply_finish)(turn=turn, outcome=outcome)
-    if error:
+    if error and parts:
         logger.warning("Reply %s broke off: %s", turn.message_id, error)
-        if parts:
-            yield _line(
-                {
-                    "type": "error",
-                    "text": _(
-                        "Ответ прервался из-за ошибки модели. Списана стоимость только полученной части."
-                    ),
-                }
-            )
-        else:
-            yield _line(
-                {"type": "error", "text": _upstream_error_text(openrouter.OpenRouterError(error, status=502))}
-            )
-        return
-    if balance is not None:
+        text = _("Ответ прервался из-за ошибки модели. Списана стоимость только полученной части.")
+        yield _line({"type": "error", "text": text})
+    elif error:
+        yield _line({"type": "error", "text": _failure_text(failure)})
+    elif balance is not None:
         yield _line({"type": "balance", "balance": float(balance)})
 
 

@@ -352,6 +352,21 @@ def test_a_dropped_connection_mid_stream_keeps_the_partial_reply_and_charges_it(
     assert reply.cost == expected_charge(chat_model, tokens_in=20, tokens_out=3)
 
 
+def test_a_reply_without_usage_ends_with_the_balance_and_is_charged_from_openrouters_record(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    openrouter.usage_in_stream = False
+
+    _, lines = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+    assert [line["type"] for line in lines] == ["meta", "content", "content", "content", "content", "balance"]
+    reply = Message.objects.get(role=Message.Role.ASSISTANT)
+    assert (reply.status, reply.tokens_out) == (Message.Status.COMPLETE, 4)
+    assert reply.cost == expected_charge(chat_model, tokens_in=20, tokens_out=4)
+    assert balance(alice) == Decimal("100.00") - reply.cost
+
+
 def test_without_openrouters_record_the_partial_reply_is_charged_by_estimate(
     alice, fund, chat_model, openrouter, client_for
 ):

@@ -409,3 +409,16 @@ def test_ndjson_lines_are_json_objects_with_a_content_type(alice, fund, chat_mod
 
     assert response.headers["content-type"] == "application/x-ndjson"
     assert all(isinstance(json.loads(line), dict) for line in response.text.splitlines())
+
+
+def test_a_post_without_the_csrf_token_is_refused(alice, fund, chat_model, openrouter, client_for):
+    fund(alice, "100.00")
+    client = client_for(alice)
+    del client.headers["X-CSRFToken"]
+
+    status, body = send(client, model=chat_model.model_id, message="Hi")
+
+    assert status == 403
+    assert "detail" in body
+    assert Hold.objects.count() == 0
+    assert openrouter.chat_requests() == []

@@ -227,10 +227,11 @@ def reply_start(
     messages, prompt_tokens = _trim_to_context(
         history, _payload(question, vision=model.supports_vision), context_length=model.context_length
     )
-    question.save()
-    answer = Message.objects.create(
+    answer = Message(
         chat=chat, role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING
     )
+    # One INSERT for both (the stream's first token waits on this transaction).
+    Message.objects.bulk_create([question, answer])
     turn = Turn(
         user_id=user.pk,
         chat_id=chat.pk,
@@ -253,11 +254,18 @@ def _balance(user_id: int) -> Decimal:
     return Wallet.objects.values_list("balance", flat=True).get(pk=user_id)
 
 
-def _settle(*, message_id: int, hold_reference: str, usage: openrouter.Usage, fields: dict) -> Hold:
-    hold = Hold.objects.get(reference=hold_reference)
+def _settle(
+    *,
+    message_id: int,
+    hold_reference: str,
+    prices: tuple[Decimal, Decimal],
+    usage: openrouter.Usage,
+    fields: dict,
+) -> Hold:
+    """Charges `usage` at `prices` (USD per 1M in, out) from the hold and records it on the reply."""
     cost = reply_cost(
-        cost_input=Decimal(hold.metadata["cost_input"]),
-        cost_output=Decimal(hold.metadata["cost_output"]),
+        cost_input=prices[0],
+        cost_output=prices[1],
         tokens_in=usage.prompt_tokens,
         tokens_out=usage.completion_tokens,
     )
@@ -309,13 +317,15 @@ def reply_finish(*, turn: Turn, outcome: Outcome) -> Decimal | None:
         status = Message.Status.PARTIAL if outcome.stopped or outcome.error else Message.Status.COMPLETE
         fields = {"content": outcome.text, "status": status, "error": outcome.error}
         if outcome.usage is not None:
-            _settle(
+            hold = _settle(
                 message_id=turn.message_id,
                 hold_reference=turn.hold_reference,
+                prices=(turn.cost_input, turn.cost_output),
                 usage=outcome.usage,
                 fields=fields,
             )
-            return _balance(turn.user_id)
+            # The charge's ledger entry already knows the balance it left.
+            return hold.entry.balance_after if hold.entry else _balance(turn.user_id)
         Message.objects.filter(pk=turn.message_id).update(
             tokens_in=turn.prompt_tokens, tokens_out=estimate_tokens(outcome.text), **fields
         )
@@ -335,7 +345,8 @@ def reply_settle(*, message_id: int, usage: openrouter.Usage) -> Hold:
         hold = Hold.objects.select_for_update().get(reference=reference)
         if hold.status != Hold.Status.OPEN:
             return hold  # settled already, or expired and released
-        return _settle(message_id=message_id, hold_reference=reference, usage=usage, fields={})
+        prices = (Decimal(hold.metadata["cost_input"]), Decimal(hold.metadata["cost_output"]))
+        return _settle(message_id=message_id, hold_reference=reference, prices=prices, usage=usage, fields={})
 
 
 def reply_settle_estimated(*, message_id: int) -> Hold:

@@ -34,7 +34,6 @@ from rest_framework.response import Response
 
 from chats import openrouter, selectors, services
 from chats.models import Chat, Message
-from config.api import SessionAuthentication
 from media import services as media_services
 from media.models import Generation
 from media.views import generation_json
@@ -131,7 +130,6 @@ def models_list(request: Request) -> Response:
     responses={201: _CHAT},
 )
 @api_view(["GET", "POST"])
-@authentication_classes([SessionAuthentication])
 def chats(request: Request) -> Response:
     """The user's chats, most recently active first (paginated), or a new empty chat."""
     if request.method == "POST":
@@ -156,7 +154,6 @@ def chats(request: Request) -> Response:
 @extend_schema(methods=["GET"], responses=_CHAT)
 @extend_schema(methods=["DELETE"], responses={204: None})
 @api_view(["GET", "PATCH", "DELETE"])
-@authentication_classes([SessionAuthentication])
 def chat_detail(request: Request, chat_id: int) -> Response:
     """One of the user's chats: read, rename (`{"title": ...}`) or delete. Others' are 404."""
     chat = selectors.user_chat(user=request.user, chat_id=chat_id)
@@ -187,7 +184,6 @@ def chat_detail(request: Request, chat_id: int) -> Response:
     )
 )
 @api_view(["GET"])
-@authentication_classes([SessionAuthentication])
 def chat_messages(request: Request, chat_id: int) -> Response:
     """A chat's messages in order, with each reply's tokens, cost (RUB) and status."""
     chat = selectors.user_chat(user=request.user, chat_id=chat_id)

@@ -315,7 +315,7 @@ PRICE_MARKUP = Decimal(env("PRICE_MARKUP", default="1.5"))
 
 # API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["config.api.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -412,7 +412,9 @@ CELERY_BEAT_SCHEDULE["wallets-reconcile-balances"] = {
 }
 
 # --- payments ---
-TOPUP_PRESETS = [Decimal(value) for value in env.list("TOPUP_PRESETS", default=["300", "500", "1000", "3000"])]
+TOPUP_PRESETS = [
+    Decimal(value) for value in env.list("TOPUP_PRESETS", default=["300", "500", "1000", "3000"])
+]
 # 54-FZ receipt with each payment (when the shop's online cash register is connected).
 YOOKASSA_RECEIPT_ENABLED = env.bool("YOOKASSA_RECEIPT_ENABLED", default=False)
 YOOKASSA_RECEIPT_ITEM = env("YOOKASSA_RECEIPT_ITEM", default="Пополнение баланса")

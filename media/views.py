@@ -7,14 +7,13 @@ from django.utils.translation import gettext as _
 from django.views.static import serve
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, authentication_classes, parser_classes
+from rest_framework.decorators import api_view, parser_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chats.models import AIModel
-from config.api import SessionAuthentication
 from media import selectors, services
 from media.models import Generation
 from wallets.services import InsufficientFunds
@@ -57,7 +56,6 @@ _GENERATION_SCHEMA = inline_serializer(
     responses={201: inline_serializer("UploadResponse", {"url": serializers.URLField()})},
 )
 @api_view(["POST"])
-@authentication_classes([SessionAuthentication])
 @parser_classes([MultiPartParser, FormParser])
 def upload(request: Request) -> Response:
     """Stores a picture for a vision prompt (JPEG, PNG, WebP or GIF) and returns its URL."""
@@ -81,7 +79,6 @@ class _GenerateRequest(serializers.Serializer):
     responses={202: _GENERATION_SCHEMA, 402: None, 404: None, 503: _GENERATION_SCHEMA},
 )
 @api_view(["POST"])
-@authentication_classes([SessionAuthentication])
 @parser_classes([JSONParser])
 def generate(request: Request) -> Response:
     """Starts an image or video generation; answers at once, then poll its status."""
@@ -114,7 +111,6 @@ def generate(request: Request) -> Response:
 
 @extend_schema(responses=_GENERATION_SCHEMA)
 @api_view(["GET"])
-@authentication_classes([SessionAuthentication])
 def generation_status(request: Request, generation_id) -> Response:
     """The user's own generation: pending, running, completed (with its files) or failed."""
     return Response(generation_json(get_object_or_404(Generation, pk=generation_id, user=request.user)))

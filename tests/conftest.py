@@ -21,11 +21,15 @@ from tests.fakes.server import FakeHandler, FakeServer
 is_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items) -> None:
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
     for item in items:
         if "postgres" in item.keywords and not is_postgres:
             item.add_marker(skip)
+    # Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    # for the rest of the session, which asyncio tests after it would trip over.
+    items.sort(key=lambda item: "_playwright_browser" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(autouse=True, scope="session")

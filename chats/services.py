@@ -54,6 +54,10 @@ class ChatNotFound(Exception):
     """No chat with this id belongs to the user."""
 
 
+class ChatNotConfigured(Exception):
+    """OPENROUTER_API_KEY is not set: chat models cannot answer (media models still can)."""
+
+
 class ModelIsMedia(Exception):
     """The model generates images or video: the media service serves it, not the stream."""
 
@@ -193,6 +197,7 @@ def reply_start(
     Raises:
         ModelNotFound: unknown or disabled model.
         ModelIsMedia: an image or video model (the caller dispatches to the media service).
+        ChatNotConfigured: no OpenRouter key, so no chat model can answer.
         ChatNotFound: `chat_id` is not one of the user's chats.
         MessageRejected: too long for the model, or images for a model that cannot see them.
         InsufficientFunds: the available balance cannot pay for a minimal reply.
@@ -202,6 +207,8 @@ def reply_start(
         raise ModelNotFound(model_id)
     if model.is_media:
         raise ModelIsMedia(model)
+    if not openrouter.is_configured():
+        raise ChatNotConfigured
     if image_urls and not model.supports_vision:
         raise MessageRejected(_("Эта модель не понимает изображения: выберите модель с пометкой «зрение»."))
     # Only the user's own uploads go upstream: the provider fetches each URL, and it must not

@@ -328,8 +328,6 @@ async def send(request: HttpRequest) -> HttpResponse:
         fields = _parse(request)
     except _BadRequest as exc:
         return _error(400, str(exc))
-    if not openrouter.is_configured():
-        return _error(503, _("Чат пока не настроен: обратитесь в поддержку."))
     try:
         turn = await sync_to_async(_reply_start)(user=user, **fields)
     except (services.ModelNotFound, services.ChatNotFound):
@@ -340,6 +338,8 @@ async def send(request: HttpRequest) -> HttpResponse:
         return _error(402, _("Недостаточно средств: пополните баланс."))
     except services.ModelIsMedia as media:
         return await _media_reply(user=user, model=media.model, fields=fields)
+    except services.ChatNotConfigured:
+        return _error(503, _("Чат пока не настроен: обратитесь в поддержку."))
     response = StreamingHttpResponse(_relay(turn), content_type="application/x-ndjson")
     response["Cache-Control"] = "no-cache"
     # Proxies must pass each line on at once, not collect the reply.

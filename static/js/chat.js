@@ -252,7 +252,8 @@ document.addEventListener("alpine:init", () => {
         this.$refs.messages.replaceChildren();
         this.empty = true;
         for (const message of messages) {
-          if (message.role === "assistant" && !message.content) continue;
+          const hasImages = (message.image_urls || []).length > 0;
+          if (message.role === "assistant" && !message.content && !hasImages) continue;
           const node = this.append(message.role, message.content, message.image_urls);
           if (message.role === "assistant") node.meta.textContent = costText(message);
         }
@@ -327,7 +328,7 @@ document.addEventListener("alpine:init", () => {
             const data = await response.json().catch(() => ({}));
             if (data.type === "media") {
               this.chatId = data.chat_id;
-              this.append("assistant", t.generating);
+              this.showGeneration(this.append("assistant", t.generating), data.generation);
               this.loadChats();
             } else {
               this.error = data.detail || t.network;
@@ -366,6 +367,25 @@ document.addEventListener("alpine:init", () => {
           await this.loadMessages().catch(() => {});
           await this.loadChats();
         }
+      },
+
+      // A media model's reply: pending until the job ends, then its picture or video.
+      showGeneration(node, generation) {
+        const { poll, view } = window.mediaGeneration;
+        const draw = (update) => {
+          const shown = view(update);
+          if (shown.failed) node.body.textContent = shown.error;
+          if (!shown.url) return;
+          const media = document.createElement(shown.isVideo ? "video" : "img");
+          media.src = shown.url;
+          if (shown.isVideo) media.controls = true;
+          else media.alt = "";
+          media.className = "max-h-96 rounded-lg";
+          node.images.replaceChildren(media);
+          node.body.textContent = "";
+        };
+        draw(generation);
+        if (view(generation).pending) poll(generation.id, draw).catch(() => {});
       },
 
       // One NDJSON line; returns true when the reply reached its end (balance or error).

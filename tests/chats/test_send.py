@@ -422,3 +422,17 @@ def test_a_post_without_the_csrf_token_is_refused(alice, fund, chat_model, openr
     assert "detail" in body
     assert Hold.objects.count() == 0
     assert openrouter.chat_requests() == []
+
+
+def test_without_an_openrouter_key_a_chat_model_answers_503_and_holds_nothing(
+    alice, fund, chat_model, client_for, settings
+):
+    fund(alice, "100.00")
+    settings.OPENROUTER_API_KEY = ""
+
+    status, lines = send(client_for(alice), model=chat_model.model_id, message="Здравствуй")
+
+    assert status == 503
+    assert lines == {"detail": "Чат пока не настроен: обратитесь в поддержку."}
+    assert not Hold.objects.exists()
+    assert balance(alice) == Decimal("100.00")

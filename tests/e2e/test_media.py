@@ -161,11 +161,6 @@ def test_a_picture_attached_in_the_chat_goes_to_the_vision_model_and_stays_on_th
     assert page.external_requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chat.js shows 'generation started' but does not poll the job yet "
-    "(window.mediaGeneration.poll from static/js/media.js is there for it)",
-)
 def test_an_image_model_in_the_chat_shows_pending_then_the_picture(
     browser_page, login_browser, alice, media, tasks_queued
 ):

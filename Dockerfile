@@ -24,6 +24,8 @@ RUN DEBUG=false SECRET_KEY=build-only SITE_URL=https://build.invalid \
 USER app
 EXPOSE 8081
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS http://127.0.0.1:8081/healthz || exit 1
+# No --proxy-headers: the client address stays the direct peer (Caddy), and the app decides
+# whose X-Forwarded-For to believe (TRUSTED_PROXIES) — trusting every peer's header would let
+# anyone who reaches port 8081 pose as YooKassa's address.
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8081", \
-     "--loop", "uvloop", "--http", "httptools", "--proxy-headers", "--forwarded-allow-ips", "*", \
-     "--workers", "2"]
+     "--loop", "uvloop", "--http", "httptools", "--no-proxy-headers", "--workers", "2"]

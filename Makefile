@@ -10,7 +10,7 @@ PORT ?= 8081
 .PHONY: run test lint pytest assets migrate setup setup-dev worker beat clean
 
 run: setup assets migrate
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --loop uvloop --http httptools --proxy-headers
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --loop uvloop --http httptools
 
 test: setup-dev assets lint pytest
 

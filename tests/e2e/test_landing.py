@@ -26,3 +26,13 @@ def test_a_missing_page_in_the_browser_is_the_styled_404(browser_page):
     assert response.status == 404
     assert browser_page.get_by_test_id("error-page").is_visible()
     assert browser_page.failed_responses == [f"404 {browser_page.url}"]
+
+
+def test_the_api_docs_render_from_our_own_files(browser_page):
+    page = browser_page
+    page.goto("/api/docs/")
+    # Swagger UI ran (its script is ours, loaded under the CSP) and read the schema.
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "Balance service API" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.console_errors == []
+    assert page.external_requests == []

@@ -45,8 +45,11 @@ class Command(BaseCommand):
             try:
                 # A dry run writes inside one transaction and rolls it back at the end.
                 with transaction.atomic() if dry_run else nullcontext():
+                    # Loaded once: each table's importer records into it as it goes, and later
+                    # tables (messages) look up what earlier ones (chats) became.
+                    imported = Imported.load()
                     for table in IMPORTERS:
-                        self.import_table(legacy, table, batch_size, dry_run)
+                        self.import_table(legacy, table, imported, batch_size)
                     new_total = imported_opening_total()
                     if dry_run:
                         self.report(legacy, old_total, new_total, dry_run)
@@ -57,13 +60,12 @@ class Command(BaseCommand):
         finally:
             legacy.close()
 
-    def import_table(self, legacy: LegacySource, table: str, batch_size: int, dry_run: bool) -> None:
+    def import_table(self, legacy: LegacySource, table: str, imported: Imported, batch_size: int) -> None:
         counts = self.counts.setdefault(table, Counter())
         if not legacy.has_table(table):
             self.stderr.write(f"{table}: not in the old database, skipped")
             return
         total = legacy.count(table)
-        imported = Imported.load()
         importer = IMPORTERS[table]
         batch: list[dict] = []
 

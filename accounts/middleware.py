@@ -12,10 +12,12 @@ from __future__ import annotations
 import time
 
 from allauth.usersessions.models import UserSession
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
+
+from config.threads import in_thread
 
 STARTED_KEY = "_session_started_at"
 SEEN_KEY = "_session_seen_at"
@@ -44,7 +46,7 @@ def mark_signed_in(session) -> None:
     session.set_expiry(expiry_seconds(started=now, now=now))
 
 
-def _record_seen(session_key: str, ip: str) -> None:
+def _record_seen(*, session_key: str, ip: str) -> None:
     fields = {"last_seen_at": timezone.now()}
     if ip:
         fields["ip"] = ip
@@ -71,7 +73,9 @@ def session_lifetime(get_response):
                     touched = True
             response = await get_response(request)
             if touched and session.session_key:
-                await sync_to_async(_record_seen)(session.session_key, request.META.get("REMOTE_ADDR", ""))
+                await in_thread(_record_seen)(
+                    session_key=session.session_key, ip=request.META.get("REMOTE_ADDR", "")
+                )
             return response
 
         return markcoroutinefunction(middleware)
@@ -93,7 +97,7 @@ def session_lifetime(get_response):
                 touched = True
         response = get_response(request)
         if touched and session.session_key:
-            _record_seen(session.session_key, request.META.get("REMOTE_ADDR", ""))
+            _record_seen(session_key=session.session_key, ip=request.META.get("REMOTE_ADDR", ""))
         return response
 
     return middleware

@@ -141,6 +141,7 @@ def prepare(users: int) -> list[dict[str, str]]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.utils.crypto import get_random_string
 
+    from accounts.middleware import mark_signed_in
     from accounts.models import User
     from chats.models import AIModel
     from wallets.services import wallet_create, wallet_credit
@@ -159,6 +160,9 @@ def prepare(users: int) -> list[dict[str, str]]:
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        # As a real sign-in leaves it: the lifetime stamps set, so a reply does not rewrite the
+        # session (that happens once per SESSION_TOUCH_INTERVAL).
+        mark_signed_in(store)
         store.save()
         token = get_random_string(32)
         cookies.append({settings.SESSION_COOKIE_NAME: store.session_key, settings.CSRF_COOKIE_NAME: token})

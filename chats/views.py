@@ -15,9 +15,8 @@ from contextlib import aclosing
 from decimal import Decimal
 
 import httpx
-from asgiref.sync import sync_to_async
-from django import db
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -34,6 +33,7 @@ from rest_framework.response import Response
 
 from chats import openrouter, selectors, services
 from chats.models import Chat, Message
+from config.threads import in_thread
 from media import services as media_services
 from media.models import Generation
 from media.views import generation_json
@@ -282,7 +282,7 @@ async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
         # connection, which stops the generation. Keep what was generated and bill it. The
         # record is shielded so a second cancellation cannot lose it.
         outcome = services.Outcome(text="".join(parts), stopped=True, generation_id=generation_id)
-        await asyncio.shield(sync_to_async(services.reply_finish)(turn=turn, outcome=outcome))
+        await asyncio.shield(in_thread(services.reply_finish)(turn=turn, outcome=outcome))
         raise
     except Exception as exc:
         # Whatever went wrong (a bug included), the reply is recorded and the hold closed
@@ -297,7 +297,7 @@ async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
         )
         error, failure = str(exc) or type(exc).__name__, exc
     outcome = services.Outcome(text="".join(parts), usage=usage, error=error, generation_id=generation_id)
-    balance = await sync_to_async(services.reply_finish)(turn=turn, outcome=outcome)
+    balance = await in_thread(services.reply_finish)(turn=turn, outcome=outcome)
     if error and parts:
         logger.warning("Reply %s broke off: %s", turn.message_id, error)
         text = _("Ответ прервался из-за ошибки модели. Списана стоимость только полученной части.")
@@ -308,28 +308,33 @@ async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
         yield _line({"type": "balance", "balance": float(balance)})
 
 
-def _reply_start(**fields) -> services.Turn:
-    """`services.reply_start`, then this thread's database connection goes back to the pool: a
-    stream lasts seconds to minutes and must not keep one of the pool's few connections (at
-    100 streams the pool ran dry and new replies queued for seconds)."""
-    try:
-        return services.reply_start(**fields)
-    finally:
-        db.connection.close()
+class _SignedOut(Exception):
+    pass
+
+
+def _reply_start(*, request: HttpRequest, **fields) -> services.Turn:
+    """Loads the user and starts the reply: one trip to a thread before the first token."""
+    if not request.user.is_authenticated:
+        raise _SignedOut
+    return services.reply_start(user=request.user, **fields)
 
 
 @require_POST
 async def send(request: HttpRequest) -> HttpResponse:
     """`{"message", "model", "chat_id"?, "image_urls"?}` → NDJSON (see DESIGN.md)."""
-    user = await request.auser()
-    if not user.is_authenticated:
-        return _error(401, _("Войдите, чтобы писать в чат."))
+    signed_out = _error(401, _("Войдите, чтобы писать в чат."))
+    # The session is read in the event loop (config.cache); the user is loaded on the thread
+    # that starts the reply, where an unknown or stale session still ends in a 401.
+    if not await request.session.ahas_key(SESSION_KEY):
+        return signed_out
     try:
         fields = _parse(request)
     except _BadRequest as exc:
         return _error(400, str(exc))
     try:
-        turn = await sync_to_async(_reply_start)(user=user, **fields)
+        turn = await in_thread(_reply_start)(request=request, **fields)
+    except _SignedOut:
+        return signed_out
     except (services.ModelNotFound, services.ChatNotFound):
         return _error(404, _("Чат или модель не найдены."))
     except services.MessageRejected as exc:
@@ -337,7 +342,8 @@ async def send(request: HttpRequest) -> HttpResponse:
     except InsufficientFunds:
         return _error(402, _("Недостаточно средств: пополните баланс."))
     except services.ModelIsMedia as media:
-        return await _media_reply(user=user, model=media.model, fields=fields)
+        # request.user was loaded on the thread above.
+        return await _media_reply(user=request.user, model=media.model, fields=fields)
     except services.ChatNotConfigured:
         return _error(503, _("Чат пока не настроен: обратитесь в поддержку."))
     response = StreamingHttpResponse(_relay(turn), content_type="application/x-ndjson")
@@ -351,7 +357,7 @@ async def _media_reply(*, user, model, fields: dict) -> JsonResponse:
     """Image and video models answer JSON, not a stream: the generation runs in the background
     and lands on the chat's assistant message (poll `/api/media/generations/<id>`)."""
     try:
-        chat, generation = await sync_to_async(services.media_reply_start)(
+        chat, generation = await in_thread(services.media_reply_start)(
             user=user, model=model, text=fields["text"], chat_id=fields["chat_id"]
         )
     except services.ChatNotFound:

@@ -1,5 +1,8 @@
 """The one ASGI application: Django for HTTP, session-authenticated websockets.
 
+The streamed endpoints (settings.STREAM_PATHS) are served by Django too, through a handler
+with a shorter middleware chain that stays in the event loop (config/stream.py).
+
 Served by uvicorn in `make run` and production; `manage.py runserver` uses daphne.
 """
 
@@ -14,12 +17,22 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from config.stream import StreamHandler  # noqa: E402
+
+stream_asgi_app = StreamHandler()
+
+
+async def http_app(scope, receive, send):
+    app = stream_asgi_app if scope["path"] in settings.STREAM_PATHS else django_asgi_app
+    await app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -1,18 +1,28 @@
-"""Django's Redis cache with one connection pool per process.
+"""Django's Redis cache with one connection pool per process, and a native async `aget`.
 
 Django keeps a cache object per request context, which under ASGI means a new one for every
 request, and each builds its own redis-py pool: a new TCP connection (and redis-py's package
 metadata lookup) on every request, before the session can even be read. Sharing the client
 keeps one pool per process; redis-py's pool is thread-safe and resets itself after a fork.
+
+Django's `aget` is `get` on a thread. Sessions are read through it on the chat stream's path
+to its first token, so it reads with redis-py's asyncio client instead (one per event loop, as
+such a client cannot be shared between loops); the other async methods keep Django's.
 """
 
+import asyncio
 import threading
+import weakref
 
+import redis.asyncio
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.utils.functional import cached_property
 
 _clients: dict[tuple, RedisCacheClient] = {}
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, redis.asyncio.Redis]] = (
+    weakref.WeakKeyDictionary()
+)
 _lock = threading.Lock()
 
 
@@ -24,3 +34,15 @@ class RedisCache(DjangoRedisCache):
             if key not in _clients:
                 _clients[key] = self._class(self._servers, **self._options)
             return _clients[key]
+
+    def _async_client(self) -> redis.asyncio.Redis:
+        server = self._servers[self._cache._get_connection_pool_index(write=False)]
+        clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+        if server not in clients:
+            clients[server] = redis.asyncio.Redis.from_url(server)
+        return clients[server]
+
+    async def aget(self, key, default=None, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        value = await self._async_client().get(key)
+        return default if value is None else self._cache._serializer.loads(value)

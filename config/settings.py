@@ -87,6 +87,18 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "config.middleware.api_json_errors",
 ]
+# The streamed endpoints run a shorter chain whose hooks stay in the event loop (config/stream.py
+# says why and what is left out); config/asgi.py sends STREAM_PATHS to it.
+STREAM_PATHS = ("/api/chats/send",)
+STREAM_MIDDLEWARE = [
+    "config.stream.InLoopSecurityMiddleware",
+    "config.stream.InLoopSessionMiddleware",
+    "config.stream.InLoopLocaleMiddleware",
+    "config.stream.InLoopCsrfViewMiddleware",
+    "accounts.middleware.session_lifetime",
+    "config.stream.InLoopAuthenticationMiddleware",
+    "config.middleware.api_json_errors",
+]
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -142,7 +154,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     # config.cache.RedisCache: Django's, sharing one connection pool per process (see there).
     CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "config.sessions"
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
     }

@@ -4,10 +4,15 @@ answers before any stream, and what each ending of a reply costs."""
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
 
+from accounts.middleware import SEEN_KEY, STARTED_KEY
 from chats.models import Chat, Message
 from chats.services import reply_cost
 from tests.chats.conftest import send
@@ -436,3 +441,69 @@ def test_without_an_openrouter_key_a_chat_model_answers_503_and_holds_nothing(
     assert lines == {"detail": "Чат пока не настроен: обратитесь в поддержку."}
     assert not Hold.objects.exists()
     assert balance(alice) == Decimal("100.00")
+
+
+# The stream's own middleware chain (config/stream.py) ------------------------------------------
+def _session_key(client) -> str:
+    return client.cookies[django_settings.SESSION_COOKIE_NAME]
+
+
+def test_a_session_past_its_absolute_lifetime_cannot_stream(alice, fund, chat_model, openrouter, client_for):
+    fund(alice, "100.00")
+    client = client_for(alice)
+    session = import_module(django_settings.SESSION_ENGINE).SessionStore(_session_key(client))
+    long_ago = time.time() - django_settings.SESSION_ABSOLUTE_LIFETIME - 60
+    session[STARTED_KEY] = long_ago
+    session[SEEN_KEY] = time.time()
+    session.save()
+
+    status, body = send(client, model=chat_model.model_id, message="Hi")
+
+    assert status == 401
+    assert "detail" in body
+    assert openrouter.chat_requests() == []
+    assert not Hold.objects.exists()
+
+
+def test_a_session_from_before_a_password_change_cannot_stream(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    client = client_for(alice)
+    alice.set_password("a new password, so the session's auth hash is stale")
+    alice.save()
+
+    status, body = send(client, model=chat_model.model_id, message="Hi")
+
+    assert status == 401
+    assert "detail" in body
+    assert openrouter.chat_requests() == []
+    assert not Hold.objects.exists()
+
+
+def test_a_session_missing_from_the_cache_is_read_from_the_database(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    client = client_for(alice)
+    cache.clear()
+
+    status, lines = send(client, model=chat_model.model_id, message="Hi")
+
+    assert status == 200
+    assert [line["type"] for line in lines][-1] == "balance"
+
+
+def test_the_stream_carries_the_security_headers_and_no_session_rewrite(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    client = client_for(alice)
+    send(client, model=chat_model.model_id, message="Hi")  # the first request stamps the lifetime
+    response = client.post("/api/chats/send", json={"model": chat_model.model_id, "message": "Hi"})
+
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+    # Within SESSION_TOUCH_INTERVAL a reply does not write the session again.
+    assert django_settings.SESSION_COOKIE_NAME not in response.headers.get("set-cookie", "")

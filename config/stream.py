@@ -1,0 +1,89 @@
+"""The streamed endpoints' own Django handler: the same views, a short chain that stays in the
+event loop.
+
+Django runs a `MiddlewareMixin` middleware under ASGI by sending each of its hooks to a thread
+(`sync_to_async`), and a sync-only one (WhiteNoise, allauth's) turns the rest of the chain sync:
+measured on the chat stream at 100 concurrent replies, the site's chain cost a dozen thread
+hops per request and most of the time to the first token. The hooks kept here (security,
+session, locale, CSRF, authentication) do no I/O in the request direction, so they run in the
+loop; the session is read through the cache's native async client (config.cache) and saved on
+a thread only when it changed. Left out, as they have nothing to do for a JSON request that
+answers NDJSON: static files, common (slash redirects), messages, allauth's account and
+user-session middleware (activity tracking is off; `accounts.middleware.session_lifetime` keeps
+the session's lifetime here too), frame options and CSP (not a document).
+
+`STREAM_PATHS` (settings) go to this handler; config/asgi.py routes them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.handlers.asgi import ASGIHandler
+from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.locale import LocaleMiddleware
+from django.middleware.security import SecurityMiddleware
+
+from config.threads import in_thread
+
+
+class _InLoop:
+    """Runs a Django middleware's request and response hooks in the event loop: only for
+    middleware whose hooks do no I/O (a blocking call here would stall every stream)."""
+
+    sync_capable = False
+    async_capable = True
+
+    async def __acall__(self, request):
+        response = None
+        if hasattr(self, "process_request"):
+            response = self.process_request(request)
+        response = response or await self.get_response(request)
+        if hasattr(self, "process_response"):
+            response = self.process_response(request, response)
+        return response
+
+
+class InLoopSecurityMiddleware(_InLoop, SecurityMiddleware):
+    pass
+
+
+class InLoopLocaleMiddleware(_InLoop, LocaleMiddleware):
+    pass
+
+
+class InLoopAuthenticationMiddleware(_InLoop, AuthenticationMiddleware):
+    pass
+
+
+class InLoopCsrfViewMiddleware(_InLoop, CsrfViewMiddleware):
+    async def process_view(self, request, callback, callback_args, callback_kwargs):
+        # Reads the cookie and the header (or the already-read body): no I/O.
+        return super().process_view(request, callback, callback_args, callback_kwargs)
+
+
+class InLoopSessionMiddleware(_InLoop, SessionMiddleware):
+    """The session store is lazy (nothing is read until used); saving a changed session writes
+    to the cache and the database, so that one response goes through a thread."""
+
+    async def __acall__(self, request):
+        self.process_request(request)
+        response = await self.get_response(request)
+        if request.session.modified:
+            return await in_thread(self.process_response)(request=request, response=response)
+        return self.process_response(request, response)
+
+
+class StreamHandler(ASGIHandler):
+    """Django's ASGI handler with `settings.STREAM_MIDDLEWARE` as its chain."""
+
+    def load_middleware(self, is_async=False):
+        # BaseHandler reads the chain from settings.MIDDLEWARE; it is swapped for the build
+        # only (once, at start-up, before any request).
+        site_chain = settings.MIDDLEWARE
+        settings.MIDDLEWARE = settings.STREAM_MIDDLEWARE
+        try:
+            super().load_middleware(is_async)
+        finally:
+            settings.MIDDLEWARE = site_chain

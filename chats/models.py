@@ -44,8 +44,11 @@ class AIModel(models.Model):
         ordering = ["group_order", "group", "order", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="chat") | Q(price_per_generation__gt=0),
+                # NULL > 0 is unknown, which a CHECK lets through: the price must be there.
+                condition=Q(kind="chat") | Q(price_per_generation__isnull=False, price_per_generation__gt=0),
                 name="chats_media_model_has_price",
+                # Also checked by model validation, so the admin's form says it.
+                violation_error_message=_("Для изображений и видео укажите цену генерации больше нуля."),
             ),
         ]
 

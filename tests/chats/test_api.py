@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 
 from chats.models import AIModel, Chat, Message
 
@@ -36,6 +37,20 @@ def test_the_catalog_is_seeded_with_fifty_models_and_media_models_by_the_keyword
     assert set(AIModel.objects.filter(model_id__contains="veo").values_list("kind", flat=True)) == {"video"}
     assert AIModel.objects.get(model_id="fal-ai/recraft-v3").kind == AIModel.Kind.IMAGE
     assert all(model.group_icon.startswith("<svg") for model in AIModel.objects.all())
+
+
+@pytest.mark.parametrize("price", [None, Decimal("0")])
+def test_the_database_refuses_a_media_model_without_a_price(price):
+    # The media service reserves this price before a generation: a model without one could
+    # generate for free.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AIModel.objects.create(
+            model_id="fal-ai/free",
+            name="Free",
+            group="Media",
+            kind=AIModel.Kind.IMAGE,
+            price_per_generation=price,
+        )
 
 
 def test_the_models_endpoint_returns_the_old_catalog_shape_with_enabled_models_only(client):

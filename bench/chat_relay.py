@@ -370,8 +370,10 @@ def main() -> None:
             f"{args.rounds} replies per client; {args.workers} uvicorn worker(s); times in ms"
         )
         # Warm up both ways (imports, URLconf, connection pools) before anything is measured.
-        asyncio.run(run_level(direct, fake_port, cookies, 1, 3, 0))
-        asyncio.run(run_level(relayed, app_port, cookies, 1, 3, 0))
+        # Several connections at once, so that every uvicorn worker gets its share.
+        warm = min(len(cookies), 4 * args.workers)
+        asyncio.run(run_level(direct, fake_port, cookies, warm, 3, 0))
+        asyncio.run(run_level(relayed, app_port, cookies, warm, 3, 0))
         for level in levels:
             d = summary(asyncio.run(run_level(direct, fake_port, cookies, level, args.rounds, spread)))
             cpu_before = cpu_seconds(app.pid)

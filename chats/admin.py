@@ -11,6 +11,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from chats.models import AIModel, Chat, Message
+from config.admin import ReadOnly
 
 
 @admin.register(AIModel)
@@ -50,7 +51,7 @@ class AIModelAdmin(admin.ModelAdmin):
     )
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnly, admin.TabularInline):
     """A chat's messages, read-only; the full record of one is on its own page."""
 
     model = Message
@@ -61,15 +62,6 @@ class MessageInline(admin.TabularInline):
     max_num = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("текст"))
     def content_preview(self, message: Message) -> str:

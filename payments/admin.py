@@ -16,20 +16,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.admin import ReadOnly
 from payments import services, yookassa
 from payments.models import Payment, PaymentNotification, Refund
 from wallets.services import InsufficientFunds
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class RefundInline(admin.TabularInline):
@@ -50,7 +40,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnlyAdmin):
+class PaymentAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("created_at", "user", "amount", "currency", "status", "yookassa_payment_id")
     list_filter = ("status", "created_at")
     search_fields = ("id", "yookassa_payment_id", "user__email", "user__casdoor_id", "user__name")
@@ -146,7 +136,7 @@ class PaymentAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(_ReadOnlyAdmin):
+class PaymentNotificationAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("received_at", "event", "object_id", "outcome", "source_ip")
     list_filter = ("outcome", "event")
     search_fields = ("object_id",)
@@ -155,7 +145,7 @@ class PaymentNotificationAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(_ReadOnlyAdmin):
+class RefundAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("created_at", "payment", "amount", "status", "yookassa_refund_id", "created_by")
     list_filter = ("status",)
     search_fields = ("id", "yookassa_refund_id", "payment__yookassa_payment_id", "payment__user__email")

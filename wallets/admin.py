@@ -15,22 +15,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.admin import ReadOnly
 from wallets import services
 from wallets.models import Hold, LedgerEntry, Wallet
 
 
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class LedgerEntryInline(_ReadOnly, admin.TabularInline):
+class LedgerEntryInline(ReadOnly, admin.TabularInline):
     model = LedgerEntry
     fk_name = "wallet"
     fields = ("created_at", "kind", "amount", "balance_after", "reference", "description", "created_by")
@@ -45,7 +35,7 @@ class LedgerEntryInline(_ReadOnly, admin.TabularInline):
         return super().get_queryset(request).select_related("created_by")
 
 
-class HoldInline(_ReadOnly, admin.TabularInline):
+class HoldInline(ReadOnly, admin.TabularInline):
     model = Hold
     fields = ("created_at", "status", "amount", "charged", "reference", "expires_at", "closed_at")
     readonly_fields = fields
@@ -78,7 +68,7 @@ class AdjustForm(forms.Form):
 
 
 @admin.register(Wallet)
-class WalletAdmin(_ReadOnly, admin.ModelAdmin):
+class WalletAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("user", "casdoor_id", "balance", "held", "available", "updated_at")
     search_fields = ("user__casdoor_id", "user__email", "user__name")
     list_select_related = ("user",)
@@ -142,7 +132,7 @@ class WalletAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(_ReadOnly, admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("created_at", "wallet", "kind", "amount", "balance_after", "reference", "created_by")
     list_filter = ("kind", "created_at")
     search_fields = ("reference", "wallet__user__casdoor_id", "wallet__user__email")
@@ -162,7 +152,7 @@ class LedgerEntryAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Hold)
-class HoldAdmin(_ReadOnly, admin.ModelAdmin):
+class HoldAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("created_at", "wallet", "status", "amount", "charged", "reference", "expires_at")
     list_filter = ("status",)
     search_fields = ("reference", "wallet__user__casdoor_id", "wallet__user__email")

@@ -13,14 +13,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
 
 @pytest.fixture
-def admin_client(client, make_user):
-    admin = make_user("email_admin", email="admin@example.com", is_staff=True, is_superuser=True)
-    client.force_login(admin)
-    client.admin = admin
-    return client
-
-
-@pytest.fixture
 def chat(alice) -> Chat:
     chat = Chat.objects.create(user=alice, model="openai/gpt-4o", title="План отпуска")
     Message.objects.create(chat=chat, role=Message.Role.USER, content="Куда поехать в мае?")

@@ -11,14 +11,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client, make_user):
-    admin = make_user("email_admin", email="admin@example.com", is_staff=True, is_superuser=True)
-    client.force_login(admin)
-    client.admin = admin
-    return client
-
-
-@pytest.fixture
 def alice_funded(alice):
     wallet_credit(user=alice, amount=Decimal("100"), reference="yookassa:1")
     hold_place(user=alice, amount=Decimal("30"), reference="msg:1")
@@ -68,7 +60,9 @@ def test_wallets_and_holds_cannot_be_edited_or_deleted_in_admin(admin_client, al
     assert admin_client.get("/admin/wallets/hold/add/").status_code == 403
 
 
-def test_an_adjustment_writes_an_entry_with_the_reason_and_the_staff_member(admin_client, alice_funded):
+def test_an_adjustment_writes_an_entry_with_the_reason_and_the_staff_member(
+    admin_client, admin_user, alice_funded
+):
     url, key = adjust_form(admin_client, alice_funded)
 
     response = admin_client.post(url, {"amount": "25.50", "reason": "Компенсация за сбой", "key": key})
@@ -78,7 +72,7 @@ def test_an_adjustment_writes_an_entry_with_the_reason_and_the_staff_member(admi
     assert (entry.amount, entry.description, entry.created_by) == (
         Decimal("25.50"),
         "Компенсация за сбой",
-        admin_client.admin,
+        admin_user,
     )
     assert Wallet.objects.get(pk=alice_funded.pk).balance == Decimal("125.50")
 

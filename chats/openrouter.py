@@ -104,70 +104,92 @@ def _error_text(body: bytes) -> str:
         return body[:200].decode("utf-8", "replace")
 
 
+class _Events:
+    """OpenRouter's SSE body, parsed as it is fed: complete lines become events."""
+
+    def __init__(self, stream: ChatStream):
+        self.stream = stream
+        self.pending = b""
+        self.usage: Usage | None = None
+        self.reason: str | None = None
+        self.done = False  # `data: [DONE]` seen
+        self.failed = False  # an error event ended the stream
+
+    def feed(self, data: bytes, *, last: bool = False) -> list[Delta | Finish]:
+        *lines, self.pending = (self.pending + data).split(b"\n")
+        if last and self.pending:
+            lines.append(self.pending)
+        events: list[Delta | Finish] = []
+        for line in lines:
+            line = line.rstrip(b"\r")
+            if not line.startswith(b"data:"):
+                continue  # blank separators and ": OPENROUTER PROCESSING" comments
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                # Read on to the end of the body (the chunked terminator follows at once), so
+                # the connection goes back to the pool instead of being closed.
+                self.done = True
+                continue
+            event = json.loads(data)
+            self.stream.generation_id = self.stream.generation_id or event.get("id", "")
+            if event.get("usage"):
+                self.usage = Usage(
+                    prompt_tokens=int(event["usage"].get("prompt_tokens") or 0),
+                    completion_tokens=int(event["usage"].get("completion_tokens") or 0),
+                    cost=event["usage"].get("cost"),
+                )
+            choice = (event.get("choices") or [{}])[0]
+            self.reason = choice.get("finish_reason") or self.reason
+            if event.get("error") or self.reason == "error":
+                error = event.get("error") or {}
+                message = error.get("message") if isinstance(error, dict) else str(error)
+                self.failed = True
+                events.append(Finish(usage=self.usage, error=message or "error", reason="error"))
+                return events
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                events.append(Delta(text))
+        return events
+
+    def end(self) -> Finish:
+        if self.done:
+            return Finish(usage=self.usage, reason=self.reason)
+        return Finish(usage=self.usage, error="stream ended without [DONE]", reason="error")
+
+
 class ChatStream:
-    """An open streamed completion. Iterate `events()`; leaving `chat_stream` closes it."""
+    """An open streamed completion. Iterate `batches()`; leaving `chat_stream` closes it."""
 
     def __init__(self, response: httpx.Response):
         self.response = response
         self.generation_id = response.headers.get("X-Generation-Id", "")
 
-    async def _lines(self) -> AsyncIterator[bytes]:
-        """The body's lines as bytes, each as soon as its newline arrives (cheaper per chunk
-        than httpx's text decoding and line splitting; JSON is parsed from bytes anyway)."""
-        pending = b""
-        async for chunk in self.response.aiter_bytes():
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                yield line.rstrip(b"\r")
-        if pending:
-            yield pending
-
-    async def events(self) -> AsyncIterator[Delta | Finish]:
-        """Content deltas as they arrive, then one `Finish`.
+    async def batches(self) -> AsyncIterator[list[Delta | Finish]]:
+        """The events of each read from the connection, as soon as it arrives: content deltas,
+        and last one `Finish`. Events that arrived together come out together (so the relay
+        writes them in one go when it fell behind); none waits for a later read.
 
         A stream that ends without its usage or `[DONE]` (the connection dropped) ends with
         `Finish(usage=None, error=...)`; a read timeout raises `httpx.ReadTimeout`.
         """
-        usage = None
-        reason = None
-        done = False
+        events = _Events(self)
         try:
-            async for line in self._lines():
-                if not line.startswith(b"data:"):
-                    continue  # blank separators and ": OPENROUTER PROCESSING" comments
-                data = line[5:].strip()
-                if data == b"[DONE]":
-                    # Read on to the end of the body (the chunked terminator follows at once),
-                    # so the connection goes back to the pool instead of being closed.
-                    done = True
-                    continue
-                event = json.loads(data)
-                self.generation_id = self.generation_id or event.get("id", "")
-                if event.get("usage"):
-                    usage = Usage(
-                        prompt_tokens=int(event["usage"].get("prompt_tokens") or 0),
-                        completion_tokens=int(event["usage"].get("completion_tokens") or 0),
-                        cost=event["usage"].get("cost"),
-                    )
-                choice = (event.get("choices") or [{}])[0]
-                reason = choice.get("finish_reason") or reason
-                if event.get("error") or reason == "error":
-                    error = event.get("error") or {}
-                    message = error.get("message") if isinstance(error, dict) else str(error)
-                    yield Finish(usage=usage, error=message or "error", reason="error")
+            async for data in self.response.aiter_bytes():
+                batch = events.feed(data)
+                if batch:
+                    yield batch
+                if events.failed:
                     return
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    yield Delta(text)
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            if not done:
-                yield Finish(usage=usage, error=f"connection lost: {exc!r}", reason="error")
+            batch = events.feed(b"", last=True)
+            if batch:
+                yield batch
+            if events.failed:
                 return
-        if done:
-            yield Finish(usage=usage, reason=reason)
-        else:
-            yield Finish(usage=usage, error="stream ended without [DONE]", reason="error")
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            if not events.done:
+                yield [Finish(usage=events.usage, error=f"connection lost: {exc!r}", reason="error")]
+                return
+        yield [events.end()]
 
 
 @asynccontextmanager

@@ -269,13 +269,18 @@ async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
             model=turn.model_id, messages=turn.messages, max_tokens=turn.max_tokens
         ) as stream:
             generation_id = stream.generation_id
-            async with aclosing(stream.events()) as events:
-                async for event in events:
-                    if isinstance(event, openrouter.Delta):
-                        parts.append(event.text)
-                        yield _line({"type": "content", "text": event.text})
-                    else:
-                        usage, error = event.usage, event.error or ""
+            async with aclosing(stream.batches()) as batches:
+                async for batch in batches:
+                    lines = []
+                    for event in batch:
+                        if isinstance(event, openrouter.Delta):
+                            parts.append(event.text)
+                            lines.append(_line({"type": "content", "text": event.text}))
+                        else:
+                            usage, error = event.usage, event.error or ""
+                    if lines:
+                        # Deltas that arrived in one read leave in one write.
+                        yield b"".join(lines)
             generation_id = stream.generation_id
     except (asyncio.CancelledError, GeneratorExit):
         # The browser went away or pressed stop: leaving `chat_stream` closed the upstream

@@ -17,13 +17,19 @@ the session's lifetime here too), frame options and CSP (not a document).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.middleware.security import SecurityMiddleware
+from django.urls import set_script_prefix
 
 from config.threads import in_thread
 
@@ -76,7 +82,65 @@ class InLoopSessionMiddleware(_InLoop, SessionMiddleware):
 
 
 class StreamHandler(ASGIHandler):
-    """Django's ASGI handler with `settings.STREAM_MIDDLEWARE` as its chain."""
+    """Django's ASGI handler with `settings.STREAM_MIDDLEWARE` as its chain, and its request's
+    bookkeeping kept in the loop.
+
+    Django's `handle` sends `request_started` and closes the response (`request_finished`)
+    through thread-sensitive `sync_to_async`, inside a `ThreadSensitiveContext`: a new thread
+    per request, started from the event loop and joined by another new thread at the end. The
+    receivers (`reset_queries`, `close_old_connections`, `close_caches`, `reset_urlconf`) have
+    nothing to do in the loop's thread (the views' database work runs on `in_thread`, which
+    hands its connection back), so here they are called in place; a test lists them, so a new
+    one gets looked at. Otherwise this is Django 5.2's `ASGIHandler.handle`: the same
+    disconnect handling cancels the view when the client goes.
+    """
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"The stream handler serves HTTP only, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await self.send_response(error_response, send)
+            error_response.close()
+            return
+
+        async def process_request():
+            response = await self.run_get_response(request)
+            with contextlib.suppress(asyncio.CancelledError):  # the client went away meanwhile
+                await self.send_response(response, send)
+            return response
+
+        disconnect = asyncio.create_task(self.listen_for_disconnect(receive))
+        respond = asyncio.create_task(process_request())
+        try:
+            await asyncio.wait((disconnect, respond), return_when=asyncio.FIRST_COMPLETED)
+            for task in (disconnect, respond):
+                if task.done():
+                    with contextlib.suppress(RequestAborted):
+                        task.result()
+                else:
+                    # The view sees the cancellation (the stream records its partial reply).
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            try:
+                response = respond.result()
+            except asyncio.CancelledError:
+                signals.request_finished.send(sender=self.__class__)
+            else:
+                response.close()
+        finally:
+            body_file.close()
 
     def load_middleware(self, is_async=False):
         # BaseHandler reads the chain from settings.MIDDLEWARE; it is swapped for the build

@@ -4,6 +4,7 @@ answers before any stream, and what each ending of a reply costs."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from decimal import Decimal
 from importlib import import_module
@@ -11,11 +12,13 @@ from importlib import import_module
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from websockets.sync.client import connect as websocket_connect
 
 from accounts.middleware import SEEN_KEY, STARTED_KEY
 from chats.models import Chat, Message
 from chats.services import reply_cost
-from tests.chats.conftest import send
+from tests.chats.conftest import send, signed_in_cookies
 from wallets.models import Hold, LedgerEntry, Wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,6 +65,26 @@ def test_a_reply_streams_as_meta_content_balance_and_is_charged_by_the_formula(
     assert (entry.reference, entry.amount) == (f"msg:{reply.pk}", -charge)
     assert entry.metadata["chat_id"] == chat.pk
     assert entry.metadata["model"] == chat_model.model_id
+
+
+def test_the_settled_balance_reaches_the_users_open_pages(
+    alice, fund, chat_model, openrouter, client_for, asgi_server
+):
+    # The settle runs on a pooled thread and hands the push to the event loop without waiting.
+    fund(alice, "100.00")
+    cookie = "; ".join(f"{name}={value}" for name, value in signed_in_cookies(alice).items())
+    url = asgi_server.url.replace("http://", "ws://") + "/ws/balance/"
+    with websocket_connect(url, additional_headers={"Cookie": cookie, "Origin": asgi_server.url}) as socket:
+        assert json.loads(socket.recv(timeout=5))["balance"] == "100.00"
+
+        status, lines = send(client_for(alice), model=chat_model.model_id, message="Hi")
+
+        assert status == 200
+        pushed = json.loads(socket.recv(timeout=5))
+    left = str(balance(alice))
+    assert left != "100.00"
+    assert pushed == {"balance": left, "held": "0.00", "available": left}
+    assert lines[-1] == {"type": "balance", "balance": float(left)}
 
 
 def test_the_request_upstream_streams_with_a_budget_the_hold_can_pay(
@@ -507,3 +530,37 @@ def test_the_stream_carries_the_security_headers_and_no_session_rewrite(
     assert response.headers["referrer-policy"] == "same-origin"
     # Within SESSION_TOUCH_INTERVAL a reply does not write the session again.
     assert django_settings.SESSION_COOKIE_NAME not in response.headers.get("set-cookie", "")
+
+
+def test_a_reply_starts_no_thread_of_its_own(alice, fund, chat_model, openrouter, client_for, monkeypatch):
+    # Django's ASGI handler sends request_started and closes the response through a new
+    # thread per request (and joins it from another); the stream's handler does that
+    # bookkeeping in the loop, and its database work goes to a pool that is already running.
+    fund(alice, "100.00")
+    client = client_for(alice)
+    for _ in range(3):  # the pools (threads, connections) fill up
+        assert send(client, model=chat_model.model_id, message="Hi")[0] == 200
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def record(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", record)
+
+    for _ in range(3):
+        status, lines = send(client, model=chat_model.model_id, message="Hi")
+        assert (status, lines[-1]["type"]) == (200, "balance")
+
+    assert started == []
+
+
+def test_the_request_signals_have_only_receivers_that_may_run_in_the_loop():
+    # The stream's handler calls these signals' receivers in the event loop (config/stream.py):
+    # a new receiver must be sync and do no I/O there, or the handler must change with it.
+    def names(signal) -> set[str]:
+        return {receiver().__qualname__ for _, receiver, _ in signal.receivers}
+
+    assert names(request_started) == {"reset_queries", "close_old_connections"}
+    assert names(request_finished) == {"close_old_connections", "close_caches", "reset_urlconf"}

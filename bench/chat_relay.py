@@ -11,6 +11,10 @@ stream places a hold, settles it and records the messages. Printed per concurren
 - the gap between consecutive content chunks (p50, p99) and what we add;
 - uvicorn's CPU time (user + system, from /proc) per streamed request.
 
+For scale, the same load also goes through a bare Django relay (bench/bare_relay.py: one async
+view, startproject's middleware, httpx, no session, no database, no billing) under the same
+uvicorn settings: the "bare" columns are what Django alone adds on this machine.
+
 "N concurrent streams" is a closed loop: N clients each stream `--rounds` replies back to
 back, their first request spread over one stream's length, so N streams are in flight at
 once in steady state. Each client is its own user (one wallet each, as in real traffic).
@@ -342,28 +346,20 @@ def main() -> None:
         cwd=ROOT,
         env=env,
     )
-    app = subprocess.Popen(
-        [
-            str(Path(python).parent / "uvicorn"),
-            "config.asgi:application",
-            "--port",
-            str(app_port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--workers",
-            str(args.workers),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+
+    def uvicorn(app: str, port: int, **extra_env: str) -> subprocess.Popen:
+        command = [str(Path(python).parent / "uvicorn"), app, "--port", str(port), "--loop", "uvloop"]
+        command += ["--http", "httptools", "--no-access-log", "--log-level", "warning"]
+        return subprocess.Popen(
+            [*command, "--workers", str(args.workers)], cwd=ROOT, env={**env, **extra_env}
+        )
+
+    app = uvicorn("config.asgi:application", app_port)
+    bare_port = free_port()
+    bare = uvicorn("bench.bare_relay:application", bare_port, UPSTREAM_URL=fake_url)
     try:
-        wait_for_port(fake_port)
-        wait_for_port(app_port)
+        for port in (fake_port, app_port, bare_port):
+            wait_for_port(port)
         spread = args.tokens * args.pace
         print(
             f"{args.tokens} chunks per reply, {args.pace * 1000:.0f} ms apart upstream; "
@@ -374,14 +370,19 @@ def main() -> None:
         warm = min(len(cookies), 4 * args.workers)
         asyncio.run(run_level(direct, fake_port, cookies, warm, 3, 0))
         asyncio.run(run_level(relayed, app_port, cookies, warm, 3, 0))
+        asyncio.run(run_level(relayed, bare_port, cookies, warm, 3, 0))
+
+        def measure(port: int, server: subprocess.Popen, level: int) -> tuple[dict, float]:
+            cpu_before = cpu_seconds(server.pid)
+            streams = asyncio.run(run_level(relayed, port, cookies, level, args.rounds, spread))
+            return summary(streams), (cpu_seconds(server.pid) - cpu_before) / len(streams) * 1000
+
         for level in levels:
             d = summary(asyncio.run(run_level(direct, fake_port, cookies, level, args.rounds, spread)))
-            cpu_before = cpu_seconds(app.pid)
-            streams = asyncio.run(run_level(relayed, app_port, cookies, level, args.rounds, spread))
-            cpu = (cpu_seconds(app.pid) - cpu_before) / len(streams) * 1000
-            r = summary(streams)
-            print(f"\n{level} concurrent stream(s), {len(streams)} replies each way")
-            print(f"  {'':22}{'direct':>10}{'via us':>10}{'added':>10}")
+            b, bare_cpu = measure(bare_port, bare, level)
+            r, cpu = measure(app_port, app, level)
+            print(f"\n{level} concurrent stream(s), {level * args.rounds} replies each way")
+            print(f"  {'':18}{'direct':>9}{'bare':>9}{'via us':>9}{'bare adds':>11}{'we add':>9}")
             for key, label in (
                 ("ttft50", "first token p50"),
                 ("ttft99", "first token p99"),
@@ -390,12 +391,14 @@ def main() -> None:
                 ("gap50", "chunk gap p50"),
                 ("gap99", "chunk gap p99"),
             ):
-                print(f"  {label:22}{d[key]:10.1f}{r[key]:10.1f}{r[key] - d[key]:+10.1f}")
-            print(
-                f"  server CPU per request: {cpu:.1f} ms; incomplete streams: direct {d['failed']}, via us {r['failed']}"
-            )
+                print(
+                    f"  {label:18}{d[key]:9.1f}{b[key]:9.1f}{r[key]:9.1f}"
+                    f"{b[key] - d[key]:+11.1f}{r[key] - d[key]:+9.1f}"
+                )
+            print(f"  server CPU per request: bare {bare_cpu:.1f} ms, ours {cpu:.1f} ms")
+            print(f"  incomplete streams: direct {d['failed']}, bare {b['failed']}, via us {r['failed']}")
     finally:
-        for process in (app, fake):
+        for process in (app, bare, fake):
             process.terminate()
             process.wait(timeout=10)
 

@@ -42,6 +42,7 @@ import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -314,6 +315,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=40, help="content chunks per reply")
     parser.add_argument("--pace", type=float, default=0.02, help="seconds between chunks upstream")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per level (medians are printed)")
     parser.add_argument("--serve-fake", nargs=3, metavar=("PORT", "TOKENS", "PACE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake:
@@ -377,26 +379,35 @@ def main() -> None:
             streams = asyncio.run(run_level(relayed, port, cookies, level, args.rounds, spread))
             return summary(streams), (cpu_seconds(server.pid) - cpu_before) / len(streams) * 1000
 
+        keys = ("ttft50", "ttft99", "total50", "total99", "gap50", "gap99")
+        labels = (
+            "first token p50",
+            "first token p99",
+            "total p50",
+            "total p99",
+            "chunk gap p50",
+            "chunk gap p99",
+        )
         for level in levels:
-            d = summary(asyncio.run(run_level(direct, fake_port, cookies, level, args.rounds, spread)))
-            b, bare_cpu = measure(bare_port, bare, level)
-            r, cpu = measure(app_port, app, level)
-            print(f"\n{level} concurrent stream(s), {level * args.rounds} replies each way")
+            runs = []
+            for _ in range(args.repeat):
+                d = summary(asyncio.run(run_level(direct, fake_port, cookies, level, args.rounds, spread)))
+                b, bare_cpu = measure(bare_port, bare, level)
+                r, cpu = measure(app_port, app, level)
+                runs.append((d, b, r, bare_cpu, cpu))
+            print(f"\n{level} concurrent stream(s), {level * args.rounds} replies each way per run")
+            if args.repeat > 1:
+                print(f"  median of {args.repeat} runs; [lowest…highest] of what we add")
             print(f"  {'':18}{'direct':>9}{'bare':>9}{'via us':>9}{'bare adds':>11}{'we add':>9}")
-            for key, label in (
-                ("ttft50", "first token p50"),
-                ("ttft99", "first token p99"),
-                ("total50", "total p50"),
-                ("total99", "total p99"),
-                ("gap50", "chunk gap p50"),
-                ("gap99", "chunk gap p99"),
-            ):
-                print(
-                    f"  {label:18}{d[key]:9.1f}{b[key]:9.1f}{r[key]:9.1f}"
-                    f"{b[key] - d[key]:+11.1f}{r[key] - d[key]:+9.1f}"
-                )
+            for key, label in zip(keys, labels, strict=True):
+                d, b, r = (median([run[i][key] for run in runs]) for i in range(3))
+                print(f"  {label:18}{d:9.1f}{b:9.1f}{r:9.1f}{b - d:+11.1f}{r - d:+9.1f}", end="")
+                added = sorted(run[2][key] - run[0][key] for run in runs)
+                print(f"  [{added[0]:+.1f}…{added[-1]:+.1f}]" if args.repeat > 1 else "")
+            bare_cpu, cpu = median([run[3] for run in runs]), median([run[4] for run in runs])
             print(f"  server CPU per request: bare {bare_cpu:.1f} ms, ours {cpu:.1f} ms")
-            print(f"  incomplete streams: direct {d['failed']}, bare {b['failed']}, via us {r['failed']}")
+            failed = [sum(run[i]["failed"] for run in runs) for i in range(3)]
+            print(f"  incomplete streams: direct {failed[0]}, bare {failed[1]}, via us {failed[2]}")
     finally:
         for process in (app, bare, fake):
             process.terminate()

@@ -87,6 +87,23 @@ def test_the_settled_balance_reaches_the_users_open_pages(
     assert lines[-1] == {"type": "balance", "balance": float(left)}
 
 
+def test_deltas_that_arrive_in_one_read_are_all_relayed_in_order(
+    alice, fund, chat_model, openrouter, client_for
+):
+    fund(alice, "100.00")
+    openrouter.tokens = ["Один", " два", " три", " четыре", " пять"]
+    openrouter.together = True
+
+    status, lines = send(client_for(alice), model=chat_model.model_id, message="Считай")
+
+    assert status == 200
+    assert [line["type"] for line in lines] == ["meta"] + ["content"] * 5 + ["balance"]
+    assert [line["text"] for line in lines[1:-1]] == openrouter.tokens
+    reply = Message.objects.get(role=Message.Role.ASSISTANT)
+    assert reply.content == "Один два три четыре пять"
+    assert reply.cost == expected_charge(chat_model, tokens_in=20, tokens_out=5)
+
+
 def test_the_request_upstream_streams_with_a_budget_the_hold_can_pay(
     alice, fund, chat_model, openrouter, client_for
 ):

@@ -12,7 +12,8 @@
 Knobs on `FakeOpenRouter` (the `openrouter` fixture's value): `tokens`, `pace`,
 `first_byte_delay`, `status` (401/402/429/502 before any content), `error_after` (the
 mid-stream error event after N tokens, under HTTP 200), `drop_after` (the connection closes
-after N tokens without usage or `[DONE]`), `usage_in_stream`, `hang` (headers never come).
+after N tokens without usage or `[DONE]`), `usage_in_stream`, `hang` (headers never come),
+`together` (all the token events in one write, as a proxy that buffered them would send).
 It records every request (`chat_requests()`), sets `closed_early` when the client hung up
 mid-stream and `finished` when a stream was written to its end.
 """
@@ -54,7 +55,7 @@ class OpenRouterHandler(FakeHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
     def _event(self, data: dict) -> None:
-        self._write(b"data: " + json.dumps(data).encode() + b"\n\n")
+        self._write(_sse(data))
 
     def _completion(self, state: FakeOpenRouter) -> None:
         if state.hang:
@@ -71,6 +72,7 @@ class OpenRouterHandler(FakeHandler):
         limit = body.get("max_tokens") or len(state.tokens)
         tokens = state.tokens[:limit]
         sent = 0
+        held_back = b""
         try:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -96,18 +98,22 @@ class OpenRouterHandler(FakeHandler):
                     # No terminating chunk: the connection just closes.
                     self.close_connection = True
                     return
-                self._event(
-                    {
-                        "id": generation_id,
-                        "model": body.get("model"),
-                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": token}}],
-                    }
-                )
+                event = {
+                    "id": generation_id,
+                    "model": body.get("model"),
+                    "choices": [{"index": 0, "delta": {"role": "assistant", "content": token}}],
+                }
+                if state.together:
+                    held_back += _sse(event)
+                else:
+                    self._event(event)
                 sent += 1
                 # OpenRouter bills what the model generated, delivered or not.
                 state.record_generation(generation_id, sent)
                 if state.pace:
                     time.sleep(state.pace)
+            if held_back:
+                self._write(held_back)
             reason = "length" if len(tokens) < len(state.tokens) else "stop"
             final: dict = {
                 "id": generation_id,
@@ -138,6 +144,10 @@ class OpenRouterHandler(FakeHandler):
             self.send_json({"data": stats})
 
 
+def _sse(data: dict) -> bytes:
+    return b"data: " + json.dumps(data).encode() + b"\n\n"
+
+
 class FakeOpenRouter:
     def __init__(self, server: FakeServer):
         self.server = server
@@ -149,6 +159,7 @@ class FakeOpenRouter:
         self.error_after: int | None = None
         self.drop_after: int | None = None
         self.usage_in_stream = True
+        self.together = False
         self.hang = False
         self.generation_misses = 0
         self.generations: dict[str, dict] = {}

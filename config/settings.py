@@ -155,8 +155,14 @@ if REDIS_URL:
     # config.cache.RedisCache: Django's, sharing one connection pool per process (see there).
     CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
     SESSION_ENGINE = "config.sessions"
+    # channels-redis waits for a socket's messages with a blocking pop of up to 5 s (brpop_timeout);
+    # redis-py 8 gives every read a 5 s socket_timeout by default, which cut that wait short and
+    # tore each idle /ws/balance/ socket down. The read may outlast the pop, never the reverse.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+        }
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -11,7 +12,7 @@ def test_the_landing_page_renders_styled_with_alpine_running_and_nothing_externa
     # Tailwind's classes applied: the call to action has the indigo background from app.css.
     assert cta.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(79, 70, 229)"
     # Alpine ran: the feature cards are rendered from an x-for template.
-    page.wait_for_function("document.querySelectorAll('[x-text=\"feature.title\"]').length === 3")
+    expect(page.locator('[x-text="feature.title"]')).to_have_count(3)
     assert "Чат с 50+ моделями" in page.content()
     # Phosphor's icon font loaded, from our own origin.
     page.evaluate("document.fonts.ready")

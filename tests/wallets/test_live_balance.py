@@ -14,12 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 LAYERS = {"memory": {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}}
 if django_settings.REDIS_URL:
-    LAYERS["redis"] = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [django_settings.REDIS_URL]},
-        }
-    }
+    LAYERS["redis"] = django_settings.CHANNEL_LAYERS  # the production configuration, as it is
 
 
 @pytest.fixture(params=sorted(LAYERS))
@@ -143,6 +138,31 @@ def test_another_users_changes_never_reach_alices_socket(channel_layer, alice, a
         await credit(user=bob.pk, amount=Decimal("500"), reference="yookassa:bob")
 
         assert await socket.receive_nothing(timeout=0.5)
+        await socket.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.skipif(
+    not django_settings.REDIS_URL, reason="the Redis channel layer's blocking wait needs REDIS_URL"
+)
+def test_a_socket_idle_past_the_layers_blocking_wait_still_gets_pushes(alice, alice_cookie):
+    """channels-redis waits for a socket's messages with BZPOPMIN of up to 5 s. redis-py 8 aborts
+    any read after its default socket_timeout, also 5 s: every idle socket was torn down."""
+    from channels_redis.core import RedisChannelLayer
+
+    async def scenario() -> None:
+        socket, _ = await open_socket(alice_cookie)
+        await socket.receive_json_from(timeout=5)
+
+        await asyncio.sleep(RedisChannelLayer.brpop_timeout * 2 + 1)
+        await credit(user=alice.pk, amount=Decimal("42"), reference="yookassa:idle")
+
+        assert await socket.receive_json_from(timeout=5) == {
+            "balance": "42.00",
+            "held": "0.00",
+            "available": "42.00",
+        }
         await socket.disconnect()
 
     run(scenario)

@@ -9,15 +9,19 @@ from wallets.services import wallet_credit
 pytestmark = pytest.mark.browser
 
 
+def credit(user, amount: str, reference: str) -> None:
+    """Credits off Playwright's event-loop thread, as a webhook would: the balance push cannot
+    run from a thread with a running loop."""
+    [credited] = in_threads(
+        1, lambda _: wallet_credit(user=user, amount=Decimal(amount), reference=reference)
+    )
+    assert not isinstance(credited, Exception)
+
+
 def test_the_header_balance_follows_a_staff_adjustment_live_without_a_reload(
     browser_page, _playwright_browser, asgi_server, login_browser, alice, make_user
 ):
-    # Credits run off Playwright's event-loop thread, as a webhook's would: the balance push
-    # cannot run from a thread with a running loop.
-    [credited] = in_threads(
-        1, lambda _: wallet_credit(user=alice, amount=Decimal("100"), reference="yookassa:1")
-    )
-    assert not isinstance(credited, Exception)
+    credit(alice, "100", "yookassa:1")
     page = browser_page
     login_browser(page, alice)
     with page.expect_websocket() as socket_info:
@@ -75,9 +79,6 @@ def test_the_header_reconnects_after_the_socket_drops(browser_page, login_browse
     assert len(sockets) == 2
 
     # The new socket is subscribed: a top-up reaches the header without a reload.
-    [credited] = in_threads(
-        1, lambda _: wallet_credit(user=alice, amount=Decimal("25"), reference="yookassa:drop")
-    )
-    assert not isinstance(credited, Exception)
+    credit(alice, "25", "yookassa:drop")
     expect(page.get_by_test_id("header-balance-amount")).to_have_text("25,00 ₽")
     assert page.console_errors == []

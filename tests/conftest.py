@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 
 from config.celery import app as celery_app
 from tests.fakes.server import FakeHandler, FakeServer
@@ -36,6 +37,13 @@ def pytest_collection_modifyitems(config, items) -> None:
 def _celery_runs_tasks_inline() -> None:
     # Tasks run in the test process, with their real retry logic; no worker is needed.
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    # Staff users in admin tests have passwords; PBKDF2's deliberate slowness buys a test nothing.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+POLL_INTERVAL = 0.01
+
 
 class RecordedRequest:
     def __init__(self, method: str, path: str, query: dict[str, list[str]], headers: dict, body: bytes):
@@ -90,7 +92,11 @@ class FakeServer:
         handler = type(handler_class.__name__, (handler_class,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # `stop()` waits for the serving loop to notice the request; the default 0.5 s poll made
+        # every test that used a fake wait out up to half a second at teardown.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": POLL_INTERVAL}, daemon=True
+        )
 
     @property
     def url(self) -> str:

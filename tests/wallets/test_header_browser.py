@@ -1,34 +1,45 @@
-from decimal import Decimal
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.wallets.conftest import in_threads
-from wallets.services import wallet_credit
+from tests.helpers import browser_pause, fund, in_threads, wait_until
 
 pytestmark = pytest.mark.browser
 
 
-def credit(user, amount: str, reference: str) -> None:
+def credit(user, amount: str) -> None:
     """Credits off Playwright's event-loop thread, as a webhook would: the balance push cannot
     run from a thread with a running loop."""
-    [credited] = in_threads(
-        1, lambda _: wallet_credit(user=user, amount=Decimal(amount), reference=reference)
-    )
+    [credited] = in_threads(1, lambda _: fund(user, amount))
     assert not isinstance(credited, Exception)
+
+
+def frames_of_each_socket(page) -> list[list]:
+    """The frames every balance socket of `page` receives, one list per socket in opening order.
+
+    The listener is attached as the socket is created, before it can receive anything: waiting
+    for a "framereceived" event after the socket opened could miss the first frame, which the
+    server sends at once (the test was flaky that way)."""
+    sockets: list[list] = []
+
+    def watch(socket) -> None:
+        frames: list = []
+        sockets.append(frames)
+        socket.on("framereceived", lambda payload: frames.append(payload))
+
+    page.on("websocket", watch)
+    return sockets
 
 
 def test_the_header_balance_follows_a_staff_adjustment_live_without_a_reload(
     browser_page, _playwright_browser, asgi_server, login_browser, alice, make_user
 ):
-    credit(alice, "100", "yookassa:1")
+    credit(alice, "100")
     page = browser_page
     login_browser(page, alice)
-    with page.expect_websocket() as socket_info:
-        page.goto("/wallet/")
-    socket = socket_info.value
+    sockets = frames_of_each_socket(page)
+    page.goto("/wallet/")
     # The socket's first frame is the current wallet: from here on, Alice is subscribed.
-    socket.wait_for_event("framereceived")
+    wait_until(lambda: sockets and sockets[0], pause=browser_pause(page))
     amount = page.get_by_test_id("header-balance-amount")
     assert amount.inner_text() == "100,00 ₽"
     page.evaluate("window.notReloaded = true")
@@ -67,18 +78,17 @@ def test_the_header_reconnects_after_the_socket_drops(browser_page, login_browse
 
     page.route_web_socket("**/ws/balance/", relay)
     login_browser(page, alice)
-    with page.expect_websocket() as socket_info:
-        page.goto("/wallet/")
-    socket_info.value.wait_for_event("framereceived")
+    frames = frames_of_each_socket(page)
+    page.goto("/wallet/")
+    wait_until(lambda: frames and frames[0], pause=browser_pause(page))
     assert len(sockets) == 1
 
-    with page.expect_websocket(timeout=20_000) as again:
-        sockets[0].close()
-    assert again.value.url.endswith("/ws/balance/")
-    again.value.wait_for_event("framereceived")
+    sockets[0].close()
+    # The page reconnects after 1 s (with jitter) and the new socket gets the current wallet.
+    wait_until(lambda: len(frames) == 2 and frames[1], timeout=20, pause=browser_pause(page))
     assert len(sockets) == 2
 
     # The new socket is subscribed: a top-up reaches the header without a reload.
-    credit(alice, "25", "yookassa:drop")
+    credit(alice, "25")
     expect(page.get_by_test_id("header-balance-amount")).to_have_text("25,00 ₽")
     assert page.console_errors == []

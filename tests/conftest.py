@@ -1,23 +1,39 @@
-"""Fixtures shared by every app's tests: users, fake external servers, a live ASGI server and a
-browser. Tests run against whatever DATABASE_URL / REDIS_URL point at (SQLite and local memory
-when unset; PostgreSQL and Redis in CI)."""
+"""The fixtures every app's tests share: users, money, the fakes of the external services, a
+live ASGI server and a browser. Plain helper functions are in tests/helpers.py; an app's own
+conftest adds only what is particular to it and imports no other conftest.
+
+Tests run against whatever DATABASE_URL / REDIS_URL point at (SQLite and local memory when
+unset; PostgreSQL and Redis in CI).
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 
 from config.celery import app as celery_app
+from tests import helpers
+from tests.fakes.casdoor import CLIENT_ID as CASDOOR_CLIENT_ID
+from tests.fakes.casdoor import CLIENT_SECRET as CASDOOR_CLIENT_SECRET
+from tests.fakes.casdoor import CasdoorHandler
+from tests.fakes.fal import FAL_KEY, FakeFal, FalHandler
+from tests.fakes.oauth import PROVIDERS, ProviderEdge
+from tests.fakes.openrouter import API_KEY as OPENROUTER_API_KEY
+from tests.fakes.openrouter import FakeOpenRouter, OpenRouterHandler
+from tests.fakes.s3 import FakeS3, MotoServer
 from tests.fakes.server import FakeHandler, FakeServer
+from tests.fakes.yookassa import YOOKASSA_IP, FakeYooKassa, YooKassaHandler
 
 is_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
@@ -33,6 +49,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     items.sort(key=lambda item: "_playwright_browser" in getattr(item, "fixturenames", ()))
 
 
+# The whole session ------------------------------------------------------------------------------
 @pytest.fixture(autouse=True, scope="session")
 def _celery_runs_tasks_inline() -> None:
     # Tasks run in the test process, with their real retry logic; no worker is needed.
@@ -53,7 +70,24 @@ def _clean_cache() -> Iterator[None]:
     cache.clear()
 
 
-# Users ----------------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _ledger_stays_consistent(request) -> Iterator[None]:
+    """After every test that used the database: each balance is the sum of its ledger entries
+    and each `held` the sum of its open holds, whatever the test did to the money."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker and marker.kwargs.get("transaction")
+    )
+    uses_db = marker or transactional or "db" in request.fixturenames
+    if uses_db:
+        # Set up the database before this fixture so that it is still there at its teardown.
+        request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    if uses_db:
+        assert helpers.ledger_mismatches() == []
+
+
+# People -----------------------------------------------------------------------------------------
 @pytest.fixture
 def make_user(db) -> Callable[..., object]:
     from accounts.models import User
@@ -80,7 +114,93 @@ def alice_client(client, alice):
     return client
 
 
-# Fake external servers ------------------------------------------------------------------------
+@pytest.fixture
+def funded(alice):
+    """Alice with 100 ₽ in her wallet."""
+    helpers.fund(alice, "100.00")
+    return alice
+
+
+@pytest.fixture
+def client_factory(db) -> type[Client]:
+    """New browsers: each call returns a fresh test client with its own cookies."""
+    return Client
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """`with commit(execute=True):` runs what the block queued on commit (tasks, the live
+    balance push) at its end, as a real commit would."""
+    return django_capture_on_commit_callbacks
+
+
+# The catalog ------------------------------------------------------------------------------------
+@pytest.fixture
+def chat_settings(settings) -> None:
+    """Round prices: 1 USD = 90 ₽ with a 1.5 markup, and small completion budgets."""
+    settings.USD_RUB_RATE = Decimal("90")
+    settings.PRICE_MARKUP = Decimal("1.5")
+    settings.CHAT_MAX_COMPLETION_TOKENS = 100
+    settings.CHAT_MIN_COMPLETION_TOKENS = 10
+
+
+@pytest.fixture
+def catalog(db) -> None:
+    helpers.seed_catalog()
+
+
+@pytest.fixture
+def chat_model(db):
+    """$100 / $1000 per 1M tokens: with `chat_settings`, 1 prompt token = 0.0135 ₽, 1 reply
+    token = 0.135 ₽."""
+    from chats.models import AIModel
+
+    return AIModel.objects.create(
+        model_id="test/pricey",
+        name="Pricey",
+        group="Test",
+        cost_input=Decimal("100"),
+        cost_output=Decimal("1000"),
+        context_length=100_000,
+    )
+
+
+@pytest.fixture
+def vision_model(db):
+    from chats.models import AIModel
+
+    return AIModel.objects.create(
+        model_id="test/vision",
+        name="Vision",
+        group="Test",
+        cost_input=Decimal("1"),
+        cost_output=Decimal("2"),
+        supports_vision=True,
+        context_length=100_000,
+    )
+
+
+def _media_model(model_id: str, name: str, kind: str):
+    from chats.models import AIModel
+
+    model, _ = AIModel.objects.update_or_create(
+        model_id=model_id,
+        defaults={"name": name, "group": name, "kind": kind, "price_per_generation": helpers.MEDIA_PRICE},
+    )
+    return model
+
+
+@pytest.fixture
+def image_model(db):
+    return _media_model("fal-ai/test-image", "Test Image", "image")
+
+
+@pytest.fixture
+def video_model(db):
+    return _media_model("fal-ai/test-video", "Test Video", "video")
+
+
+# Fakes of the external services ---------------------------------------------------------------------
 @pytest.fixture
 def fake_server() -> Iterator[Callable[[type[FakeHandler]], FakeServer]]:
     """Start fakes with `fake_server(MyHandler)`; all are stopped after the test."""
@@ -94,6 +214,112 @@ def fake_server() -> Iterator[Callable[[type[FakeHandler]], FakeServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def casdoor(fake_server, settings) -> FakeServer:
+    """A fake Casdoor the real client talks to over HTTP; it knows nobody yet (`.users`)."""
+    server = fake_server(CasdoorHandler)
+    server.users = {}
+    server.down = 0
+    settings.CASDOOR_INTERNAL_URL = server.url
+    settings.CASDOOR_CLIENT_ID = CASDOOR_CLIENT_ID
+    settings.CASDOOR_CLIENT_SECRET = CASDOOR_CLIENT_SECRET
+    settings.CASDOOR_ORG = "built-in"
+    settings.CASDOOR_APP_NAME = "Myservice"
+    settings.CASDOOR_TIMEOUT = 2
+    return server
+
+
+@pytest.fixture
+def openrouter(fake_server, settings) -> Iterator[FakeOpenRouter]:
+    """The fake OpenRouter, with the settings pointed at it."""
+    server = fake_server(OpenRouterHandler)
+    server.openrouter = state = FakeOpenRouter(server)
+    settings.OPENROUTER_BASE_URL = state.base_url
+    settings.OPENROUTER_API_KEY = OPENROUTER_API_KEY
+    yield state
+    state.release.set()
+
+
+@pytest.fixture
+def fal(fake_server, settings) -> FakeFal:
+    """The fake Fal queue, polled every 10 ms."""
+    server = fake_server(FalHandler)
+    server.fal = state = FakeFal(server)
+    settings.FAL_KEY = FAL_KEY
+    settings.FAL_QUEUE_URL = server.url
+    settings.MEDIA_POLL_INTERVAL_SECONDS = 0.01
+    return state
+
+
+@pytest.fixture
+def yookassa(fake_server, settings) -> Iterator[FakeYooKassa]:
+    """The fake YooKassa API, with the shop's keys set."""
+    server = fake_server(YooKassaHandler)
+    server.yookassa = fake = FakeYooKassa(server)
+    settings.YOOKASSA_API_URL = fake.url
+    settings.YOOKASSA_SHOP_ID = fake.shop_id
+    settings.YOOKASSA_SECRET_KEY = fake.secret_key
+    yield fake
+    fake.release.set()
+
+
+@pytest.fixture
+def post_notification(client: Client):
+    """Posts a notification body to the webhook as YooKassa would (from its address)."""
+
+    def post(body, remote_addr: str = YOOKASSA_IP, **extra):
+        return client.post(
+            reverse("payment_webhook"),
+            data=body,
+            content_type="application/json",
+            REMOTE_ADDR=remote_addr,
+            **extra,
+        )
+
+    return post
+
+
+@pytest.fixture(scope="session")
+def _moto_server() -> Iterator[MotoServer]:
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(_moto_server, settings) -> FakeS3:
+    """A fresh bucket behind the default storage; no public domain (set S3_PUBLIC_DOMAIN to test
+    the CDN branch of the URL rule)."""
+    fake = _moto_server.bucket()
+    settings.S3_ACCESS_KEY = fake.access_key
+    settings.S3_SECRET_KEY = fake.secret_key
+    settings.S3_BUCKET_NAME = fake.bucket
+    settings.S3_ENDPOINT_URL = fake.endpoint_url
+    settings.S3_REGION_NAME = fake.region
+    settings.S3_PUBLIC_DOMAIN = ""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "media.storage.PublicS3Storage"}}
+    return fake
+
+
+@pytest.fixture
+def providers(settings) -> dict:
+    """All four sign-in providers configured, as the environment would configure them."""
+    settings.SOCIALACCOUNT_PROVIDERS = PROVIDERS
+    return PROVIDERS
+
+
+@pytest.fixture
+def provider_edge(monkeypatch, providers) -> ProviderEdge:
+    """The providers' HTTP answers, canned at `requests`' edge (tests/fakes/oauth.py)."""
+    import requests
+
+    edge = ProviderEdge()
+    monkeypatch.setattr(
+        requests.Session, "request", lambda session, method, url, **kw: edge(method, url, **kw)
+    )
+    return edge
 
 
 # Live ASGI server -------------------------------------------------------------------------------
@@ -120,11 +346,7 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
+        helpers.wait_until(lambda: self.server.started, timeout=10, message="uvicorn did not start")
         return self
 
     def stop(self) -> None:
@@ -138,6 +360,22 @@ def asgi_server(transactional_db, settings) -> Iterator[LiveServer]:
     server = LiveServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def client_for(asgi_server) -> Iterator[Callable[..., httpx.Client]]:
+    """`client_for(user)`: an HTTP client of the live server signed in as `user` (None: signed
+    out), with a CSRF cookie and header; closed after the test."""
+    clients: list[httpx.Client] = []
+
+    def make(user=None, **kwargs) -> httpx.Client:
+        client = helpers.http_client(asgi_server.url, user, timeout=30, **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
 
 
 # Browser --------------------------------------------------------------------------------------
@@ -216,19 +454,16 @@ def browser_page(_playwright_browser, asgi_server) -> Iterator[BrowserPage]:
 @pytest.fixture
 def login_browser(asgi_server):
     """Signs `user` in inside the browser context by planting a real session cookie."""
-    from importlib import import_module
-
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.base import SessionBase
 
     def login(page: BrowserPage, user) -> None:
-        store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.save()
         page.context.add_cookies(
-            [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": asgi_server.url}]
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": helpers.session_key_for(user),
+                    "url": asgi_server.url,
+                }
+            ]
         )
 
     return login

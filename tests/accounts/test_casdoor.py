@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts import casdoor as casdoor_client
 from accounts.casdoor import CasdoorError
 from accounts.models import User
-from tests.accounts.helpers import sign_in_by_email
+from tests.helpers import sign_in_by_email
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
-from tests.accounts.helpers import code_from_outbox, request_code, sign_in_by_email
+from tests.helpers import code_from_outbox, request_code, sign_in_by_email
 
 pytestmark = pytest.mark.django_db
 

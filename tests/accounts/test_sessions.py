@@ -16,8 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.middleware import SEEN_KEY, STARTED_KEY
-from tests.accounts.helpers import code_from_outbox, request_code, sign_in_by_email
-from tests.config.process import run_python
+from tests.helpers import code_from_outbox, request_code, run_python, sign_in_by_email
 
 pytestmark = pytest.mark.django_db
 

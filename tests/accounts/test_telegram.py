@@ -12,7 +12,7 @@ from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
 from accounts.models import User
-from tests.accounts.conftest import PROVIDERS
+from tests.fakes.oauth import PROVIDERS
 
 pytestmark = pytest.mark.django_db
 

@@ -18,14 +18,10 @@ from websockets.sync.client import connect as websocket_connect
 from accounts.middleware import SEEN_KEY, STARTED_KEY
 from chats.models import Chat, Message
 from chats.services import reply_cost
-from tests.chats.conftest import send, signed_in_cookies
+from tests.helpers import balance, fund, send, session_key_for
 from wallets.models import Hold, LedgerEntry, Wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def balance(user) -> Decimal:
-    return Wallet.objects.get(pk=user.pk).balance
 
 
 def expected_charge(model, *, tokens_in: int, tokens_out: int) -> Decimal:
@@ -35,7 +31,7 @@ def expected_charge(model, *, tokens_in: int, tokens_out: int) -> Decimal:
 
 
 def test_a_reply_streams_as_meta_content_balance_and_is_charged_by_the_formula(
-    alice, fund, chat_model, openrouter, client_for
+    alice, chat_model, openrouter, client_for
 ):
     fund(alice, "100.00")
     openrouter.tokens = ["Привет", ", ", "мир", "!"]
@@ -68,11 +64,11 @@ def test_a_reply_streams_as_meta_content_balance_and_is_charged_by_the_formula(
 
 
 def test_the_settled_balance_reaches_the_users_open_pages(
-    alice, fund, chat_model, openrouter, client_for, asgi_server
+    alice, chat_model, openrouter, client_for, asgi_server
 ):
     # The settle runs on a pooled thread and hands the push to the event loop without waiting.
     fund(alice, "100.00")
-    cookie = "; ".join(f"{name}={value}" for name, value in signed_in_cookies(alice).items())
+    cookie = f"{django_settings.SESSION_COOKIE_NAME}={session_key_for(alice)}"
     url = asgi_server.url.replace("http://", "ws://") + "/ws/balance/"
     with websocket_connect(url, additional_headers={"Cookie": cookie, "Origin": asgi_server.url}) as socket:
         assert json.loads(socket.recv(timeout=5))["balance"] == "100.00"
@@ -87,9 +83,7 @@ def test_the_settled_balance_reaches_the_users_open_pages(
     assert lines[-1] == {"type": "balance", "balance": float(left)}
 
 
-def test_deltas_that_arrive_in_one_read_are_all_relayed_in_order(
-    alice, fund, chat_model, openrouter, client_for
-):
+def test_deltas_that_arrive_in_one_read_are_all_relayed_in_order(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     openrouter.tokens = ["Один", " два", " три", " четыре", " пять"]
     openrouter.together = True
@@ -105,7 +99,7 @@ def test_deltas_that_arrive_in_one_read_are_all_relayed_in_order(
 
 
 def test_the_request_upstream_streams_with_a_budget_the_hold_can_pay(
-    alice, fund, chat_model, openrouter, client_for
+    alice, chat_model, openrouter, client_for
 ):
     fund(alice, "100000.00")
 
@@ -124,9 +118,7 @@ def test_the_request_upstream_streams_with_a_budget_the_hold_can_pay(
     assert hold.metadata["max_tokens"] == 100
 
 
-def test_a_small_balance_cuts_the_reply_budget_instead_of_refusing(
-    alice, fund, chat_model, openrouter, client_for
-):
+def test_a_small_balance_cuts_the_reply_budget_instead_of_refusing(alice, chat_model, openrouter, client_for):
     # Enough for ~30 reply tokens (0.135 ₽ each) after the prompt.
     fund(alice, "4.50")
     openrouter.tokens = ["tok "] * 60
@@ -142,7 +134,7 @@ def test_a_small_balance_cuts_the_reply_budget_instead_of_refusing(
     assert reply.cost == expected_charge(chat_model, tokens_in=20, tokens_out=max_tokens)
 
 
-def test_previous_messages_go_upstream_in_order(alice, fund, chat_model, openrouter, client_for):
+def test_previous_messages_go_upstream_in_order(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     client = client_for(alice)
     openrouter.tokens = ["Первый ответ"]
@@ -162,7 +154,7 @@ def test_previous_messages_go_upstream_in_order(alice, fund, chat_model, openrou
     ]
 
 
-def test_history_is_trimmed_to_the_models_context(alice, fund, chat_model, openrouter, client_for):
+def test_history_is_trimmed_to_the_models_context(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     client = client_for(alice)
     _, lines = send(client, model=chat_model.model_id, message="старый " * 100)
@@ -178,9 +170,7 @@ def test_history_is_trimmed_to_the_models_context(alice, fund, chat_model, openr
     assert all("старый" not in str(message["content"]) for message in messages)
 
 
-def test_images_go_upstream_as_image_parts_for_vision_models(
-    alice, fund, vision_model, openrouter, client_for
-):
+def test_images_go_upstream_as_image_parts_for_vision_models(alice, vision_model, openrouter, client_for):
     from media.models import Upload
 
     fund(alice, "100.00")
@@ -205,7 +195,7 @@ def test_images_go_upstream_as_image_parts_for_vision_models(
     assert (question.image_url, question.image_urls) == (url, [url])
 
 
-def test_somebody_elses_image_is_refused(alice, bob, fund, vision_model, openrouter, client_for):
+def test_somebody_elses_image_is_refused(alice, bob, vision_model, openrouter, client_for):
     from media.models import Upload
 
     fund(alice, "100.00")
@@ -231,7 +221,7 @@ def test_a_signed_out_caller_gets_401_json(chat_model, openrouter, client_for):
 
 
 def test_a_wallet_that_cannot_pay_a_minimal_reply_gets_402_and_nothing_is_kept(
-    alice, fund, chat_model, openrouter, client_for
+    alice, chat_model, openrouter, client_for
 ):
     fund(alice, "1.00")  # a minimal reply (10 tokens) costs 1.35 ₽
 
@@ -251,9 +241,7 @@ def test_a_user_without_a_wallet_gets_402(alice, chat_model, openrouter, client_
     assert status == 402
 
 
-def test_another_users_chat_is_404_and_nothing_is_charged(
-    alice, bob, fund, chat_model, openrouter, client_for
-):
+def test_another_users_chat_is_404_and_nothing_is_charged(alice, bob, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     bobs_chat = Chat.objects.create(user=bob, model=chat_model.model_id)
 
@@ -267,7 +255,7 @@ def test_another_users_chat_is_404_and_nothing_is_charged(
 
 
 @pytest.mark.parametrize("model_id", ["nobody/unknown", "test/disabled"])
-def test_an_unknown_or_disabled_model_is_404(alice, fund, chat_model, openrouter, client_for, model_id):
+def test_an_unknown_or_disabled_model_is_404(alice, chat_model, openrouter, client_for, model_id):
     fund(alice, "100.00")
     chat_model.model_id, chat_model.enabled = "test/disabled", False
     chat_model.save()
@@ -290,7 +278,7 @@ def test_an_unknown_or_disabled_model_is_404(alice, fund, chat_model, openrouter
         {"message": "Hi", "image_urls": "https://x"},
     ],
 )
-def test_a_bad_message_is_400(alice, fund, chat_model, openrouter, client_for, body):
+def test_a_bad_message_is_400(alice, chat_model, openrouter, client_for, body):
     fund(alice, "100.00")
 
     status, answer = send(client_for(alice), model=chat_model.model_id, **body)
@@ -300,14 +288,14 @@ def test_a_bad_message_is_400(alice, fund, chat_model, openrouter, client_for, b
     assert Hold.objects.count() == 0
 
 
-def test_a_body_that_is_not_json_is_400(alice, fund, chat_model, openrouter, client_for):
+def test_a_body_that_is_not_json_is_400(alice, chat_model, openrouter, client_for):
     response = client_for(alice).post("/api/chats/send", content=b"{oops")
 
     assert response.status_code == 400
     assert "detail" in response.json()
 
 
-def test_images_for_a_model_without_vision_are_400(alice, fund, chat_model, openrouter, client_for):
+def test_images_for_a_model_without_vision_are_400(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
 
     status, _ = send(
@@ -320,7 +308,7 @@ def test_images_for_a_model_without_vision_are_400(alice, fund, chat_model, open
 # Failures ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("upstream_status", [401, 402, 429, 502])
 def test_an_upstream_error_before_content_charges_nothing(
-    alice, fund, chat_model, openrouter, client_for, upstream_status
+    alice, chat_model, openrouter, client_for, upstream_status
 ):
     fund(alice, "100.00")
     openrouter.status = upstream_status
@@ -338,7 +326,7 @@ def test_an_upstream_error_before_content_charges_nothing(
 
 
 def test_a_hanging_upstream_is_bounded_by_the_read_timeout(
-    alice, fund, chat_model, openrouter, client_for, settings
+    alice, chat_model, openrouter, client_for, settings
 ):
     fund(alice, "100.00")
     settings.OPENROUTER_READ_TIMEOUT = 0.5
@@ -352,7 +340,7 @@ def test_a_hanging_upstream_is_bounded_by_the_read_timeout(
     assert Hold.objects.get().status == Hold.Status.RELEASED
 
 
-def test_an_unreachable_upstream_charges_nothing(alice, fund, chat_model, openrouter, client_for, settings):
+def test_an_unreachable_upstream_charges_nothing(alice, chat_model, openrouter, client_for, settings):
     fund(alice, "100.00")
     settings.OPENROUTER_BASE_URL = "http://127.0.0.1:9/api/v1"  # the discard port: refused
 
@@ -362,9 +350,7 @@ def test_an_unreachable_upstream_charges_nothing(alice, fund, chat_model, openro
     assert balance(alice) == Decimal("100.00")
 
 
-def test_an_error_event_mid_stream_charges_only_the_streamed_part(
-    alice, fund, chat_model, openrouter, client_for
-):
+def test_an_error_event_mid_stream_charges_only_the_streamed_part(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     openrouter.tokens = ["один ", "два ", "три ", "четыре "]
     openrouter.error_after = 2
@@ -383,7 +369,7 @@ def test_an_error_event_mid_stream_charges_only_the_streamed_part(
 
 
 def test_a_dropped_connection_mid_stream_keeps_the_partial_reply_and_charges_it(
-    alice, fund, chat_model, openrouter, client_for
+    alice, chat_model, openrouter, client_for
 ):
     fund(alice, "100.00")
     openrouter.tokens = ["a", "b", "c", "d", "e"]
@@ -398,7 +384,7 @@ def test_a_dropped_connection_mid_stream_keeps_the_partial_reply_and_charges_it(
 
 
 def test_a_reply_without_usage_ends_with_the_balance_and_is_charged_from_openrouters_record(
-    alice, fund, chat_model, openrouter, client_for
+    alice, chat_model, openrouter, client_for
 ):
     fund(alice, "100.00")
     openrouter.usage_in_stream = False
@@ -413,7 +399,7 @@ def test_a_reply_without_usage_ends_with_the_balance_and_is_charged_from_openrou
 
 
 def test_without_openrouters_record_the_partial_reply_is_charged_by_estimate(
-    alice, fund, chat_model, openrouter, client_for
+    alice, chat_model, openrouter, client_for
 ):
     fund(alice, "100.00")
     openrouter.tokens = ["abcd", "efgh", "ijkl"]
@@ -431,7 +417,7 @@ def test_without_openrouters_record_the_partial_reply_is_charged_by_estimate(
     assert reply.cost <= hold.amount
 
 
-def test_the_settle_task_charges_once_however_often_it_runs(alice, fund, chat_model, openrouter, client_for):
+def test_the_settle_task_charges_once_however_often_it_runs(alice, chat_model, openrouter, client_for):
     from chats import tasks
 
     fund(alice, "100.00")
@@ -447,7 +433,7 @@ def test_the_settle_task_charges_once_however_often_it_runs(alice, fund, chat_mo
     assert LedgerEntry.objects.filter(reference=f"msg:{reply.pk}").count() == 1
 
 
-def test_ndjson_lines_are_json_objects_with_a_content_type(alice, fund, chat_model, openrouter, client_for):
+def test_ndjson_lines_are_json_objects_with_a_content_type(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
 
     response = client_for(alice).post("/api/chats/send", json={"model": chat_model.model_id, "message": "Hi"})
@@ -456,7 +442,7 @@ def test_ndjson_lines_are_json_objects_with_a_content_type(alice, fund, chat_mod
     assert all(isinstance(json.loads(line), dict) for line in response.text.splitlines())
 
 
-def test_a_post_without_the_csrf_token_is_refused(alice, fund, chat_model, openrouter, client_for):
+def test_a_post_without_the_csrf_token_is_refused(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     client = client_for(alice)
     del client.headers["X-CSRFToken"]
@@ -470,7 +456,7 @@ def test_a_post_without_the_csrf_token_is_refused(alice, fund, chat_model, openr
 
 
 def test_without_an_openrouter_key_a_chat_model_answers_503_and_holds_nothing(
-    alice, fund, chat_model, client_for, settings
+    alice, chat_model, client_for, settings
 ):
     fund(alice, "100.00")
     settings.OPENROUTER_API_KEY = ""
@@ -488,7 +474,7 @@ def _session_key(client) -> str:
     return client.cookies[django_settings.SESSION_COOKIE_NAME]
 
 
-def test_a_session_past_its_absolute_lifetime_cannot_stream(alice, fund, chat_model, openrouter, client_for):
+def test_a_session_past_its_absolute_lifetime_cannot_stream(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     client = client_for(alice)
     session = import_module(django_settings.SESSION_ENGINE).SessionStore(_session_key(client))
@@ -505,9 +491,7 @@ def test_a_session_past_its_absolute_lifetime_cannot_stream(alice, fund, chat_mo
     assert not Hold.objects.exists()
 
 
-def test_a_session_from_before_a_password_change_cannot_stream(
-    alice, fund, chat_model, openrouter, client_for
-):
+def test_a_session_from_before_a_password_change_cannot_stream(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     client = client_for(alice)
     alice.set_password("a new password, so the session's auth hash is stale")
@@ -522,7 +506,7 @@ def test_a_session_from_before_a_password_change_cannot_stream(
 
 
 def test_a_session_missing_from_the_cache_is_read_from_the_database(
-    alice, fund, chat_model, openrouter, client_for
+    alice, chat_model, openrouter, client_for
 ):
     fund(alice, "100.00")
     client = client_for(alice)
@@ -535,7 +519,7 @@ def test_a_session_missing_from_the_cache_is_read_from_the_database(
 
 
 def test_the_stream_carries_the_security_headers_and_no_session_rewrite(
-    alice, fund, chat_model, openrouter, client_for
+    alice, chat_model, openrouter, client_for
 ):
     fund(alice, "100.00")
     client = client_for(alice)
@@ -549,7 +533,7 @@ def test_the_stream_carries_the_security_headers_and_no_session_rewrite(
     assert django_settings.SESSION_COOKIE_NAME not in response.headers.get("set-cookie", "")
 
 
-def test_a_reply_starts_no_thread_of_its_own(alice, fund, chat_model, openrouter, client_for, monkeypatch):
+def test_a_reply_starts_no_thread_of_its_own(alice, chat_model, openrouter, client_for, monkeypatch):
     # Django's ASGI handler sends request_started and closes the response through a new
     # thread per request (and joins it from another); the stream's handler does that
     # bookkeeping in the loop, and its database work goes to a pool that is already running.

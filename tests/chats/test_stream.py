@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from decimal import Decimal
 
 import httpx
@@ -13,23 +12,13 @@ import pytest
 
 from chats.models import Chat, Message
 from chats.services import reply_cost
-from tests.chats.conftest import http_client, send, signed_in_cookies
+from tests.helpers import fund, http_client, send, wait_until
 from wallets.models import Hold, LedgerEntry, Wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def wait_for(condition, timeout: float = 15.0) -> None:
-    """Polls until `condition()` holds; the deadline only bounds a broken test."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
-def test_the_first_line_arrives_before_the_upstream_has_finished(
-    alice, fund, chat_model, openrouter, client_for
-):
+def test_the_first_line_arrives_before_the_upstream_has_finished(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     openrouter.tokens = [f"t{i} " for i in range(20)]
     openrouter.pace = 0.1
@@ -48,7 +37,7 @@ def test_the_first_line_arrives_before_the_upstream_has_finished(
     assert rest[-1]["type"] == "balance"
 
 
-def test_a_slow_first_byte_still_streams(alice, fund, chat_model, openrouter, client_for):
+def test_a_slow_first_byte_still_streams(alice, chat_model, openrouter, client_for):
     fund(alice, "100.00")
     openrouter.first_byte_delay = 0.3
 
@@ -58,7 +47,7 @@ def test_a_slow_first_byte_still_streams(alice, fund, chat_model, openrouter, cl
 
 
 def test_a_client_that_hangs_up_stops_the_upstream_and_the_partial_reply_is_kept_and_charged(
-    alice, fund, chat_model, openrouter, client_for
+    alice, chat_model, openrouter, client_for
 ):
     fund(alice, "100.00")
     openrouter.tokens = ["t "] * 500
@@ -72,7 +61,7 @@ def test_a_client_that_hangs_up_stops_the_upstream_and_the_partial_reply_is_kept
 
     assert openrouter.closed_early.wait(10)
     assert not openrouter.finished.is_set()
-    wait_for(lambda: Hold.objects.filter(status=Hold.Status.SETTLED).exists())
+    wait_until(lambda: Hold.objects.filter(status=Hold.Status.SETTLED).exists())
     reply = Message.objects.get(role=Message.Role.ASSISTANT)
     assert reply.status == Message.Status.PARTIAL
     assert reply.content.startswith("t t t ")
@@ -92,25 +81,24 @@ def test_a_client_that_hangs_up_stops_the_upstream_and_the_partial_reply_is_kept
 
 @pytest.mark.postgres
 def test_ten_parallel_replies_on_a_wallet_that_pays_for_about_three_never_overspend(
-    alice, fund, chat_model, openrouter, asgi_server
+    alice, chat_model, openrouter, asgi_server
 ):
     # A full reply holds 14 ₽ (100 tokens × 0.135 ₽ + the prompt); 41 ₽ pays for two full
     # budgets and one cut to what is left.
     fund(alice, "41.00")
     openrouter.tokens = ["a", "b", "c", "d"]
     openrouter.pace = 0.2
-    cookies = signed_in_cookies(alice)
 
     async def one(client: httpx.AsyncClient) -> tuple[int, str]:
         response = await client.post("/api/chats/send", json={"model": chat_model.model_id, "message": "Hi"})
         return response.status_code, response.text
 
+    with http_client(asgi_server.url, alice) as signed_in:
+        cookies, headers = dict(signed_in.cookies), dict(signed_in.headers)
+
     async def all_at_once() -> list[tuple[int, str]]:
-        with http_client(asgi_server.url) as template:
-            csrf = dict(template.cookies)
-            headers = dict(template.headers)
         async with httpx.AsyncClient(
-            base_url=asgi_server.url, cookies={**csrf, **cookies}, headers=headers, timeout=30
+            base_url=asgi_server.url, cookies=cookies, headers=headers, timeout=30
         ) as client:
             return await asyncio.gather(*(one(client) for _ in range(10)))
 
@@ -137,13 +125,7 @@ def test_ten_parallel_replies_on_a_wallet_that_pays_for_about_three_never_oversp
 
 
 def test_a_media_model_chosen_in_the_chat_answers_json_and_generates_through_the_media_service(
-    catalog,
-    alice,
-    fund,
-    openrouter,
-    client_for,
-    fal,
-    s3,
+    catalog, alice, openrouter, client_for, fal, s3
 ):
     fund(alice, "100.00")
 
@@ -161,9 +143,7 @@ def test_a_media_model_chosen_in_the_chat_answers_json_and_generates_through_the
     assert openrouter.chat_requests() == []
 
 
-def test_a_media_model_without_money_is_402_and_keeps_nothing(
-    catalog, alice, fund, openrouter, client_for, fal
-):
+def test_a_media_model_without_money_is_402_and_keeps_nothing(catalog, alice, openrouter, client_for, fal):
     fund(alice, "1.00")
 
     status, body = send(client_for(alice), model="fal-ai/veo3", message="Закат")

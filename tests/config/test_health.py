@@ -3,7 +3,7 @@ import json
 import pytest
 from django.test import Client
 
-from tests.config.process import run_python
+from tests.helpers import run_python
 
 
 @pytest.mark.django_db

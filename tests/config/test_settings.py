@@ -1,4 +1,4 @@
-from tests.config.process import run_python
+from tests.helpers import run_python
 
 PRODUCTION = {
     "DEBUG": "false",

@@ -8,14 +8,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.chats.conftest import _chat_settings, chat_model, fund  # noqa: F401  (fixtures)
-from tests.fakes.openrouter import openrouter  # noqa: F401  (the fixture)
+from tests.helpers import fund
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("chat_settings"),
+]
 
 
 @pytest.fixture
-def chat_page(browser_page, login_browser, alice, fund, chat_model, openrouter):  # noqa: F811
+def chat_page(browser_page, login_browser, alice, chat_model, openrouter):
     fund(alice, "100.00")
     login_browser(browser_page, alice)
     browser_page.goto("/chat/")
@@ -28,7 +31,7 @@ def ask(page, text: str) -> None:
     page.get_by_test_id("send").click()
 
 
-def test_a_reply_streams_in_with_highlighted_code_and_the_balance_drops(chat_page, openrouter):  # noqa: F811
+def test_a_reply_streams_in_with_highlighted_code_and_the_balance_drops(chat_page, openrouter):
     page = chat_page
     openrouter.tokens = ["Вот ", "пример:\n\n", "```python\n", "def hello():\n", "    return 42\n", "```\n"]
     openrouter.pace = 0.05
@@ -56,7 +59,7 @@ def test_a_reply_streams_in_with_highlighted_code_and_the_balance_drops(chat_pag
     assert page.external_requests == []
 
 
-def test_html_in_a_reply_is_shown_as_inert_text(chat_page, openrouter):  # noqa: F811
+def test_html_in_a_reply_is_shown_as_inert_text(chat_page, openrouter):
     page = chat_page
     openrouter.tokens = [
         "Смотри: ",
@@ -80,7 +83,7 @@ def test_html_in_a_reply_is_shown_as_inert_text(chat_page, openrouter):  # noqa:
     assert page.console_errors == []
 
 
-def test_stop_halts_the_stream_and_cancels_the_upstream(chat_page, openrouter):  # noqa: F811
+def test_stop_halts_the_stream_and_cancels_the_upstream(chat_page, openrouter):
     page = chat_page
     openrouter.tokens = [f"слово{i} " for i in range(400)]
     openrouter.pace = 0.05

@@ -6,11 +6,7 @@ from playwright.sync_api import expect
 from config.celery import app as celery_app
 from media import services, tasks
 from media.models import Generation, Upload
-from tests.chats.conftest import vision_model  # noqa: F401  (the fixture)
-from tests.fakes.fal import fal  # noqa: F401  (the fixture)
-from tests.fakes.openrouter import openrouter  # noqa: F401  (the fixture)
-from tests.fakes.s3 import _moto_server, s3  # noqa: F401  (the fixtures)
-from tests.media.conftest import fund, image_bytes, image_model  # noqa: F401  (fixtures)
+from tests.helpers import fund, image_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +30,6 @@ def media(request, settings) -> SimpleNamespace:
         s3=bucket,
         fal=request.getfixturevalue("fal"),
         model=request.getfixturevalue("image_model"),
-        fund=request.getfixturevalue("fund"),
     )
 
 
@@ -57,7 +52,7 @@ def test_a_generation_from_the_gallery_shows_pending_then_the_picture(
     browser_page, login_browser, alice, media, tasks_queued
 ):
     page = browser_page
-    media.fund(alice, "100.00")
+    fund(alice, "100.00")
     login_browser(page, alice)
     media.fal.gate.clear()
 
@@ -88,7 +83,7 @@ def test_a_pending_generation_in_the_gallery_turns_into_its_picture_without_a_re
     browser_page, login_browser, alice, media, tasks_queued
 ):
     page = browser_page
-    media.fund(alice, "100.00")
+    fund(alice, "100.00")
     media.fal.gate.clear()
     generation = services.generation_start(user=alice, model=media.model, prompt="a dog on the moon")
     login_browser(page, alice)
@@ -134,7 +129,7 @@ def test_a_picture_attached_in_the_chat_goes_to_the_vision_model_and_stays_on_th
     upstream = request.getfixturevalue("openrouter")
     vision = request.getfixturevalue("vision_model")
     upstream.tokens = ["На ", "картинке ", "кот."]
-    media.fund(alice, "100.00")
+    fund(alice, "100.00")
     login_browser(page, alice)
     picture = tmp_path / "cat.png"
     picture.write_bytes(image_bytes("PNG", size=(80, 60)))
@@ -165,7 +160,7 @@ def test_an_image_model_in_the_chat_shows_pending_then_the_picture(
     browser_page, login_browser, alice, media, tasks_queued
 ):
     page = browser_page
-    media.fund(alice, "100.00")
+    fund(alice, "100.00")
     media.fal.gate.clear()
     login_browser(page, alice)
 

@@ -2,7 +2,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
-from tests.accounts.helpers import code_from_outbox
+from tests.helpers import code_from_outbox
 
 pytestmark = pytest.mark.browser
 

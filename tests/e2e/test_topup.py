@@ -13,7 +13,6 @@ import pytest
 
 from payments.models import Payment
 from tests.fakes.server import FakeHandler
-from tests.fakes.yookassa import yookassa  # noqa: F401  (the fixture)
 from wallets.models import Wallet
 
 pytestmark = pytest.mark.browser
@@ -88,7 +87,7 @@ def test_a_top_up_shows_success_and_the_new_balance_without_a_reload(
     login_browser,
     asgi_server,
     alice,
-    yookassa,  # noqa: F811
+    yookassa,
     widget,
     settings,
 ):
@@ -129,7 +128,7 @@ def test_an_amount_below_the_minimum_shows_the_servers_message(
     browser_page,
     login_browser,
     alice,
-    yookassa,  # noqa: F811
+    yookassa,
     widget,
 ):
     page = browser_page
@@ -151,7 +150,7 @@ def test_a_declined_payment_shows_the_failure_and_credits_nothing(
     login_browser,
     asgi_server,
     alice,
-    yookassa,  # noqa: F811
+    yookassa,
     widget,
     settings,
 ):

@@ -6,7 +6,7 @@ add-user needs owner and name and refuses a duplicate; update-user writes only t
 in `columns` (Casdoor's snake_case column names) and, without `columns`, writes its default set
 from the posted object, blanking what the object leaves out (the SDK's trap).
 
-Start it with `start(fake_server)`. Tests switch it down (`server.down = n` answers the next n
+The `casdoor` fixture (tests/conftest.py) starts it. Tests switch it down (`server.down = n` answers the next n
 requests with HTTP 503) and read `server.users` and `server.requests`.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 
-from tests.fakes.server import FakeHandler, FakeServer
+from tests.fakes.server import FakeHandler
 
 CLIENT_ID = "casdoor-client"
 CLIENT_SECRET = "casdoor-secret"
@@ -87,11 +87,3 @@ class CasdoorHandler(FakeHandler):
                 field = COLUMNS[column]
                 user[field] = body.get(field, 0 if field in ("balance", "score") else "")
         self.send_json({"status": "ok", "msg": "", "data": "Affected"})
-
-
-def start(fake_server) -> FakeServer:
-    """Starts a fake Casdoor with the `fake_server` fixture; point CASDOOR_* settings at it."""
-    server = fake_server(CasdoorHandler)
-    server.users = {}
-    server.down = 0
-    return server

@@ -9,7 +9,7 @@ IN_PROGRESS). `gate`, when cleared, keeps every job IN_PROGRESS until the test s
 `status_errors` / `result_errors` make the next N status / result requests answer 503; `status_host` puts another host
 into the status and response URLs a submit answers.
 
-Use the `fal` fixture: it starts the fake and points the settings at it.
+The `fal` fixture (tests/conftest.py) starts it and points the settings at it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import io
 import threading
 import uuid
 
-import pytest
 from PIL import Image
 
 from tests.fakes.server import FakeHandler, FakeServer
@@ -132,14 +131,3 @@ class FakeFal:
 
     def submits(self) -> list:
         return [r for r in self.server.requests if r.method == "POST"]
-
-
-@pytest.fixture
-def fal(fake_server, settings) -> FakeFal:
-    server = fake_server(FalHandler)
-    state = FakeFal(server)
-    server.fal = state
-    settings.FAL_KEY = FAL_KEY
-    settings.FAL_QUEUE_URL = server.url
-    settings.MEDIA_POLL_INTERVAL_SECONDS = 0.01
-    return state

@@ -2,7 +2,8 @@
 
 allauth talks to VK, Google and Yandex with `requests`; like allauth's own tests we replace only
 `requests.Session.request`, so allauth's real login and callback views run end to end and only
-the providers' HTTP answers are canned. Unrouted URLs fail loudly.
+the providers' HTTP answers are canned. Unrouted URLs fail loudly. The `provider_edge` fixture
+(tests/conftest.py) installs it with `PROVIDERS` configured.
 """
 
 from __future__ import annotations
@@ -11,6 +12,17 @@ import json
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+
+# All four providers configured, as the environment would configure them.
+PROVIDERS = {
+    "vk": {"APP": {"client_id": "vk-client", "secret": "vk-secret"}},
+    "google": {"APP": {"client_id": "google-client", "secret": "google-secret"}},
+    "yandex": {"APP": {"client_id": "yandex-client", "secret": "yandex-secret"}},
+    "telegram": {
+        "APP": {"client_id": "7000000001", "secret": "7000000001:telegram-bot-token"},
+        "AUTH_PARAMS": {"auth_date_validity": 300},
+    },
+}
 
 
 class ProviderEdge:

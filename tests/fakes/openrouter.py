@@ -9,7 +9,7 @@
   `generation_misses` asks, as OpenRouter does until it has recorded it).
 - `GET /api/v1/models`: the model list with USD-per-token prices.
 
-Knobs on `FakeOpenRouter` (the `openrouter` fixture's value): `tokens`, `pace`,
+Knobs on `FakeOpenRouter` (the value of the `openrouter` fixture in tests/conftest.py): `tokens`, `pace`,
 `first_byte_delay`, `status` (401/402/429/502 before any content), `error_after` (the
 mid-stream error event after N tokens, under HTTP 200), `drop_after` (the connection closes
 after N tokens without usage or `[DONE]`), `usage_in_stream`, `hang` (headers never come),
@@ -24,8 +24,6 @@ import itertools
 import json
 import threading
 import time
-
-import pytest
 
 from tests.fakes.server import FakeHandler, FakeServer
 
@@ -206,14 +204,3 @@ class FakeOpenRouter:
 
     def generation_requests(self) -> list:
         return self.server.requests_to(f"{PREFIX}/generation", "GET")
-
-
-@pytest.fixture
-def openrouter(fake_server, settings) -> FakeOpenRouter:
-    """The fake OpenRouter, with the settings pointed at it."""
-    server = fake_server(OpenRouterHandler)
-    server.openrouter = state = FakeOpenRouter(server)
-    settings.OPENROUTER_BASE_URL = state.base_url
-    settings.OPENROUTER_API_KEY = API_KEY
-    yield state
-    state.release.set()

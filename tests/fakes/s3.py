@@ -1,16 +1,15 @@
 """S3 for tests: moto's server mode on 127.0.0.1, spoken to by the real boto3/django-storages.
 
-One moto server per test session; each test gets its own bucket, and the settings point the
-default storage at it exactly as production's S3_* variables would.
+One moto server per test session (the `_moto_server` fixture in tests/conftest.py); each test
+gets its own bucket (`s3`), and the settings point the default storage at it exactly as
+production's S3_* variables would.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import boto3
-import pytest
 from moto.server import ThreadedMotoServer
 
 ACCESS_KEY = "test-access-key"
@@ -19,6 +18,12 @@ REGION = "ru-central1"
 
 
 class FakeS3:
+    """One bucket on the moto server, with a boto3 client to read what the app stored."""
+
+    access_key = ACCESS_KEY
+    secret_key = SECRET_KEY
+    region = REGION
+
     def __init__(self, endpoint_url: str, bucket: str):
         self.endpoint_url = endpoint_url
         self.bucket = bucket
@@ -39,25 +44,18 @@ class FakeS3:
         return self.client.get_object(Bucket=self.bucket, Key=name)["Body"].read()
 
 
-@pytest.fixture(scope="session")
-def _moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+class MotoServer:
+    def __init__(self) -> None:
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 
+    def start(self) -> MotoServer:
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        return self
 
-@pytest.fixture
-def s3(_moto_server, settings) -> FakeS3:
-    """A fresh bucket behind the default storage; no public domain (set S3_PUBLIC_DOMAIN to test
-    the CDN branch of the URL rule)."""
-    fake = FakeS3(_moto_server, f"media-{uuid.uuid4().hex[:12]}")
-    settings.S3_ACCESS_KEY = ACCESS_KEY
-    settings.S3_SECRET_KEY = SECRET_KEY
-    settings.S3_BUCKET_NAME = fake.bucket
-    settings.S3_ENDPOINT_URL = _moto_server
-    settings.S3_REGION_NAME = REGION
-    settings.S3_PUBLIC_DOMAIN = ""
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "media.storage.PublicS3Storage"}}
-    return fake
+    def stop(self) -> None:
+        self.server.stop()
+
+    def bucket(self) -> FakeS3:
+        return FakeS3(self.endpoint_url, f"media-{uuid.uuid4().hex[:12]}")

@@ -6,7 +6,7 @@ Tests move payments along with `succeed` / `cancel` / `set_status`, build the no
 YooKassa would send with `notification(...)`, and post it to a live server with `deliver(...)`.
 `hang = True` makes every request wait without answering (the timeout test).
 
-Use the `yookassa` fixture: it starts the fake and points the settings at it.
+The `yookassa` fixture (tests/conftest.py) starts it and points the settings at it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
-import pytest
 
 from tests.fakes.server import FakeHandler, FakeServer
 
@@ -89,6 +88,7 @@ class FakeYooKassa:
         self.refuse: dict | None = None
         # New refunds start in this state; "pending" lets a test finish them with set_refund_status.
         self.refund_status = "succeeded"
+        self.shop_id, self.secret_key = SHOP_ID, SECRET_KEY
         token = base64.b64encode(f"{SHOP_ID}:{SECRET_KEY}".encode()).decode()
         self.basic_auth = f"Basic {token}"
 
@@ -206,15 +206,3 @@ class FakeYooKassa:
         with self.lock:
             (payment,) = self.payments.values()
             return copy.deepcopy(payment)
-
-
-@pytest.fixture
-def yookassa(fake_server, settings) -> FakeYooKassa:
-    server = fake_server(YooKassaHandler)
-    fake = FakeYooKassa(server)
-    server.yookassa = fake
-    settings.YOOKASSA_API_URL = fake.url
-    settings.YOOKASSA_SHOP_ID = SHOP_ID
-    settings.YOOKASSA_SECRET_KEY = SECRET_KEY
-    yield fake
-    fake.release.set()

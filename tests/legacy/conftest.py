@@ -125,10 +125,3 @@ def legacy_db():
     yield database
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-# The payments and accounts fixtures the switch-over tests reuse: the fake YooKassa, the webhook
-# poster and the OAuth provider's network edge.
-from tests.accounts.conftest import commit, provider_edge, providers  # noqa: E402, F401
-from tests.fakes.yookassa import yookassa  # noqa: E402, F401
-from tests.payments.conftest import post_notification  # noqa: E402, F401

@@ -10,9 +10,8 @@ from media import fal as fal_client
 from media import services, tasks
 from media.models import Generation
 from tests.fakes.fal import FAL_KEY, MP4_BYTES
-from tests.media.conftest import PRICE
-from tests.wallets.conftest import in_threads, ledger_mismatches
-from wallets.models import Hold, LedgerEntry, Wallet
+from tests.helpers import MEDIA_PRICE, fund, in_threads, ledger_mismatches, wallet_of
+from wallets.models import Hold, LedgerEntry
 from wallets.services import hold_place
 
 
@@ -29,12 +28,8 @@ def generate(alice_client, django_capture_on_commit_callbacks):
     return post
 
 
-def wallet_of(user) -> Wallet:
-    return Wallet.objects.get(pk=user.pk)
-
-
 def test_a_completed_generation_is_charged_once_and_its_file_is_in_our_bucket(
-    alice, alice_client, fund, image_model, fal, s3, generate
+    alice, alice_client, image_model, fal, s3, generate
 ):
     fund(alice, "100.00")
 
@@ -55,15 +50,15 @@ def test_a_completed_generation_is_charged_once_and_its_file_is_in_our_bucket(
         "",
     )
     [charge] = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE)
-    assert (charge.amount, charge.reference) == (-PRICE, generation.hold_reference)
+    assert (charge.amount, charge.reference) == (-MEDIA_PRICE, generation.hold_reference)
     assert charge.metadata["generation"] is True and charge.metadata["model"] == "fal-ai/test-image"
     wallet = wallet_of(alice)
-    assert (wallet.balance, wallet.held) == (Decimal("100.00") - PRICE, 0)
+    assert (wallet.balance, wallet.held) == (Decimal("100.00") - MEDIA_PRICE, 0)
     assert ledger_mismatches() == []
 
 
 def test_the_job_is_submitted_to_the_models_queue_with_the_prompt_and_the_key(
-    alice, fund, image_model, fal, s3, generate
+    alice, image_model, fal, s3, generate
 ):
     fund(alice)
 
@@ -79,7 +74,7 @@ def test_the_job_is_submitted_to_the_models_queue_with_the_prompt_and_the_key(
 
 
 def test_the_poll_task_run_twice_more_still_charges_once_and_stores_one_copy(
-    alice, fund, image_model, fal, s3, generate
+    alice, image_model, fal, s3, generate
 ):
     fund(alice, "100.00")
     generation_id = generate().json()["id"]
@@ -88,13 +83,13 @@ def test_the_poll_task_run_twice_more_still_charges_once_and_stores_one_copy(
     tasks.generation_poll.apply(args=[generation_id])
 
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == 1
-    assert wallet_of(alice).balance == Decimal("100.00") - PRICE
+    assert wallet_of(alice).balance == Decimal("100.00") - MEDIA_PRICE
     assert len(s3.names()) == 1
     assert ledger_mismatches() == []
 
 
 def test_storage_down_while_copying_leaves_the_job_open_and_a_later_run_charges_once(
-    alice, fund, image_model, fal, s3, generate
+    alice, image_model, fal, s3, generate
 ):
     fund(alice, "100.00")
     s3.client.delete_bucket(Bucket=s3.bucket)
@@ -105,7 +100,7 @@ def test_storage_down_while_copying_leaves_the_job_open_and_a_later_run_charges_
     generation = Generation.objects.get(pk=generation_id)
     assert len(fal.server.requests_to(f"/fal-ai/test-image/requests/{generation.fal_request_id}")) == 3
     assert generation.status == Generation.Status.RUNNING
-    assert wallet_of(alice).held == PRICE
+    assert wallet_of(alice).held == MEDIA_PRICE
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).exists()
     s3.client.create_bucket(Bucket=s3.bucket, CreateBucketConfiguration={"LocationConstraint": "ru-central1"})
 
@@ -117,25 +112,23 @@ def test_storage_down_while_copying_leaves_the_job_open_and_a_later_run_charges_
     assert len(s3.names()) == 1
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == 1
     wallet = wallet_of(alice)
-    assert (wallet.balance, wallet.held) == (Decimal("100.00") - PRICE, 0)
+    assert (wallet.balance, wallet.held) == (Decimal("100.00") - MEDIA_PRICE, 0)
     assert ledger_mismatches() == []
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_polls_finishing_the_same_job_at_once_charge_once_and_keep_one_copy(
-    alice, fund, image_model, fal, s3
-):
+def test_two_polls_finishing_the_same_job_at_once_charge_once_and_keep_one_copy(alice, image_model, fal, s3):
     fund(alice, "100.00")
     # A running job as generation_start leaves it, without its own poll (which would win alone).
-    hold_place(user=alice, amount=PRICE, reference="fal:race")
+    hold_place(user=alice, amount=MEDIA_PRICE, reference="fal:race")
     submission = fal_client.submit(model=image_model.model_id, arguments={"prompt": "a cat"})
     generation = Generation.objects.create(
         user=alice,
         model=image_model.model_id,
         kind=image_model.kind,
         prompt="a cat",
-        price=PRICE,
+        price=MEDIA_PRICE,
         status=Generation.Status.RUNNING,
         hold_reference="fal:race",
         fal_request_id=submission.request_id,
@@ -150,12 +143,12 @@ def test_two_polls_finishing_the_same_job_at_once_charge_once_and_keep_one_copy(
     assert generation.status == Generation.Status.COMPLETED
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == 1
     assert s3.names() == sorted(url.split(f"/{s3.bucket}/")[1] for url in generation.result_urls)
-    assert wallet_of(alice).balance == Decimal("100.00") - PRICE
+    assert wallet_of(alice).balance == Decimal("100.00") - MEDIA_PRICE
     assert ledger_mismatches() == []
 
 
 def test_a_failing_job_is_not_charged_and_its_hold_is_released(
-    alice, alice_client, fund, image_model, fal, s3, generate
+    alice, alice_client, image_model, fal, s3, generate
 ):
     fund(alice, "100.00")
     fal.outcome = "fail"
@@ -174,7 +167,7 @@ def test_a_failing_job_is_not_charged_and_its_hold_is_released(
 
 
 def test_a_job_that_never_completes_is_given_up_at_the_deadline_without_a_charge(
-    alice, alice_client, fund, image_model, fal, s3, generate, settings
+    alice, alice_client, image_model, fal, s3, generate, settings
 ):
     settings.MEDIA_GENERATION_TIMEOUT = 0.3
     fund(alice, "100.00")
@@ -201,7 +194,7 @@ def test_a_job_that_never_completes_is_given_up_at_the_deadline_without_a_charge
     ids=["html-as-png", "text-as-mp4", "pdf"],
 )
 def test_a_result_that_is_not_the_media_it_claims_is_refused_and_not_charged(
-    alice, fund, image_model, fal, s3, generate, result_files
+    alice, image_model, fal, s3, generate, result_files
 ):
     fund(alice, "100.00")
     fal.result_files = result_files
@@ -214,7 +207,7 @@ def test_a_result_that_is_not_the_media_it_claims_is_refused_and_not_charged(
 
 
 def test_a_result_over_the_size_limit_is_refused_and_not_charged(
-    alice, fund, image_model, fal, s3, generate, settings
+    alice, image_model, fal, s3, generate, settings
 ):
     settings.MEDIA_RESULT_MAX_BYTES = 100
     fund(alice, "100.00")
@@ -227,7 +220,7 @@ def test_a_result_over_the_size_limit_is_refused_and_not_charged(
 
 
 def test_a_generation_in_a_chat_lands_on_a_pending_assistant_message(
-    alice, fund, image_model, fal, s3, django_capture_on_commit_callbacks
+    alice, image_model, fal, s3, django_capture_on_commit_callbacks
 ):
     fund(alice)
     chat = Chat.objects.create(user=alice, model=image_model.model_id)
@@ -247,11 +240,11 @@ def test_a_generation_in_a_chat_lands_on_a_pending_assistant_message(
     generation.refresh_from_db()
     assert message.status == Message.Status.COMPLETE
     assert message.image_url == generation.result_urls[0]
-    assert message.cost == PRICE
+    assert message.cost == MEDIA_PRICE
 
 
 def test_a_video_lands_on_the_message_as_an_attachment(
-    alice, fund, video_model, fal, s3, django_capture_on_commit_callbacks
+    alice, video_model, fal, s3, django_capture_on_commit_callbacks
 ):
     fund(alice)
     fal.result_files = [(MP4_BYTES, "video/mp4")]
@@ -267,7 +260,7 @@ def test_a_video_lands_on_the_message_as_an_attachment(
 
 
 def test_a_failed_generation_in_a_chat_shows_the_error_on_its_message(
-    alice, fund, image_model, fal, s3, django_capture_on_commit_callbacks
+    alice, image_model, fal, s3, django_capture_on_commit_callbacks
 ):
     fund(alice)
     fal.outcome = "fail"
@@ -281,7 +274,7 @@ def test_a_failed_generation_in_a_chat_shows_the_error_on_its_message(
     assert "Деньги не списаны" in message.error
 
 
-def test_too_low_a_balance_is_a_402_and_nothing_is_submitted(alice, fund, image_model, fal, s3, generate):
+def test_too_low_a_balance_is_a_402_and_nothing_is_submitted(alice, image_model, fal, s3, generate):
     fund(alice, "5.00")
 
     response = generate()
@@ -294,7 +287,7 @@ def test_too_low_a_balance_is_a_402_and_nothing_is_submitted(alice, fund, image_
 
 
 @pytest.mark.parametrize("model_id", ["no/such-model", "openai/gpt-4o-test", "fal-ai/disabled"])
-def test_an_unknown_disabled_or_text_model_is_a_404(alice, fund, fal, generate, model_id):
+def test_an_unknown_disabled_or_text_model_is_a_404(alice, fal, generate, model_id):
     fund(alice)
     AIModel.objects.create(model_id="openai/gpt-4o-test", name="GPT", group="OpenAI")
     AIModel.objects.create(
@@ -313,7 +306,7 @@ def test_an_unknown_disabled_or_text_model_is_a_404(alice, fund, fal, generate, 
     assert fal.submits() == []
 
 
-def test_an_empty_prompt_is_a_400(alice, fund, image_model, fal, generate):
+def test_an_empty_prompt_is_a_400(alice, image_model, fal, generate):
     fund(alice)
 
     response = generate(prompt="   ")
@@ -328,9 +321,7 @@ def test_an_empty_prompt_is_a_400(alice, fund, image_model, fal, generate):
     [{"prompt": "a cat"}, {"model": "fal-ai/test-image", "prompt": "x" * 4001}, ["not", "an", "object"]],
     ids=["no-model", "prompt-too-long", "not-an-object"],
 )
-def test_a_malformed_request_is_a_json_400_and_holds_nothing(
-    alice, alice_client, fund, image_model, fal, body
-):
+def test_a_malformed_request_is_a_json_400_and_holds_nothing(alice, alice_client, image_model, fal, body):
     fund(alice)
 
     response = alice_client.post("/api/media/generate", body, content_type="application/json")
@@ -350,9 +341,7 @@ def test_a_signed_out_generate_is_a_json_401(client, image_model, fal):
     assert response.json()["detail"]
 
 
-def test_without_a_fal_key_the_api_says_generation_is_not_configured(
-    alice, fund, image_model, generate, settings
-):
+def test_without_a_fal_key_the_api_says_generation_is_not_configured(alice, image_model, generate, settings):
     settings.FAL_KEY = ""
     fund(alice, "100.00")
 
@@ -365,7 +354,7 @@ def test_without_a_fal_key_the_api_says_generation_is_not_configured(
 
 
 def test_a_key_fal_refuses_fails_the_generation_and_releases_the_hold(
-    alice, fund, image_model, fal, generate, settings
+    alice, image_model, fal, generate, settings
 ):
     settings.FAL_KEY = "wrong-key"
     fund(alice, "100.00")
@@ -378,7 +367,7 @@ def test_a_key_fal_refuses_fails_the_generation_and_releases_the_hold(
 
 
 def test_an_unreachable_fal_fails_the_generation_at_once_without_a_charge(
-    alice, fund, image_model, generate, settings
+    alice, image_model, generate, settings
 ):
     settings.FAL_KEY = FAL_KEY
     settings.FAL_QUEUE_URL = "http://127.0.0.1:9"  # the discard port: nothing listens
@@ -393,7 +382,7 @@ def test_an_unreachable_fal_fails_the_generation_at_once_without_a_charge(
 
 
 def test_status_urls_off_fals_queue_host_are_refused_so_our_key_stays_with_fal(
-    alice, fund, image_model, fal, generate
+    alice, image_model, fal, generate
 ):
     fal.status_host = "http://localhost:1"
     fund(alice, "100.00")
@@ -405,9 +394,7 @@ def test_status_urls_off_fals_queue_host_are_refused_so_our_key_stays_with_fal(
     assert wallet_of(alice).held == 0
 
 
-def test_fal_status_hiccups_are_waited_out_and_the_job_is_charged_once(
-    alice, fund, image_model, fal, s3, generate
-):
+def test_fal_status_hiccups_are_waited_out_and_the_job_is_charged_once(alice, image_model, fal, s3, generate):
     fal.status_errors = 3
     fund(alice, "100.00")
 
@@ -419,7 +406,7 @@ def test_fal_status_hiccups_are_waited_out_and_the_job_is_charged_once(
 
 
 def test_a_result_fal_cannot_serve_for_a_moment_is_fetched_on_the_tasks_retry(
-    alice, fund, image_model, fal, s3, generate
+    alice, image_model, fal, s3, generate
 ):
     fal.result_errors = 1
     fund(alice, "100.00")
@@ -432,7 +419,7 @@ def test_a_result_fal_cannot_serve_for_a_moment_is_fetched_on_the_tasks_retry(
     assert len(s3.names()) == 1
 
 
-def test_another_users_generation_status_is_a_404(alice, bob, fund, image_model, fal, s3, generate):
+def test_another_users_generation_status_is_a_404(alice, bob, image_model, fal, s3, generate):
     fund(alice)
     generation_id = generate().json()["id"]
     bob_client = Client()
@@ -445,7 +432,7 @@ def test_another_users_generation_status_is_a_404(alice, bob, fund, image_model,
 
 
 def test_a_generation_nobody_polls_any_more_is_expired_and_its_hold_released(
-    alice, fund, image_model, fal, settings
+    alice, image_model, fal, settings
 ):
     fund(alice, "100.00")
     fal.gate.clear()
@@ -463,7 +450,7 @@ def test_a_generation_nobody_polls_any_more_is_expired_and_its_hold_released(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_parallel_generations_never_push_the_wallet_below_zero(alice, fund, image_model, fal, s3):
+def test_parallel_generations_never_push_the_wallet_below_zero(alice, image_model, fal, s3):
     fund(alice, "30.00")  # enough for two generations at 12.50
 
     def start(i: int):
@@ -479,7 +466,7 @@ def test_parallel_generations_never_push_the_wallet_below_zero(alice, fund, imag
 
     assert sorted(codes) == [202, 202] + [402] * 6
     wallet = wallet_of(alice)
-    assert (wallet.balance, wallet.held) == (Decimal("30.00") - 2 * PRICE, 0)
+    assert (wallet.balance, wallet.held) == (Decimal("30.00") - 2 * MEDIA_PRICE, 0)
     assert Generation.objects.filter(status=Generation.Status.COMPLETED).count() == 2
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == 2
     assert ledger_mismatches() == []

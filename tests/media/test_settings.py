@@ -1,6 +1,6 @@
 import json
 
-from tests.config.process import run_python
+from tests.helpers import run_python
 
 S3 = {
     "S3_ACCESS_KEY": "key",

@@ -10,7 +10,7 @@ from PIL import Image
 
 from media.models import Upload
 from media.services import upload_url_is_owned
-from tests.media.conftest import image_bytes
+from tests.helpers import image_bytes
 
 NAME = re.compile(r"^uploads/\d{4}/\d{2}/[0-9a-f-]{36}\.(jpg|png|webp|gif)$")
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}

@@ -1,40 +1,19 @@
 import copy
 import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import Sum
 from django.test import Client
 
 from payments import services
 from payments.models import Payment, PaymentNotification
 from tests.fakes.yookassa import YOOKASSA_IP
+from tests.helpers import in_threads, ledger_mismatches
 from wallets.models import LedgerEntry, Wallet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-
-    def one(_):
-        barrier.wait()
-        try:
-            return work()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(one, range(count)))
-
-
-def assert_ledger_matches(user) -> None:
-    wallet = Wallet.objects.get(pk=user.pk)
-    assert wallet.balance == LedgerEntry.objects.filter(wallet=wallet).aggregate(total=Sum("amount"))["total"]
 
 
 def test_fifty_concurrent_deliveries_of_the_same_success_credit_exactly_once(alice, yookassa):
@@ -48,12 +27,12 @@ def test_fifty_concurrent_deliveries_of_the_same_success_credit_exactly_once(ali
         )
         return response.status_code
 
-    codes = run_together(50, deliver)
+    codes = in_threads(50, lambda _: deliver())
 
     assert codes == [200] * 50
     assert LedgerEntry.objects.filter(wallet_id=alice.pk).count() == 1
     assert Wallet.objects.get(pk=alice.pk).balance == Decimal("500.00")
-    assert_ledger_matches(alice)
+    assert ledger_mismatches() == []
     assert Payment.objects.get().status == Payment.Status.SUCCEEDED
     assert PaymentNotification.objects.filter(outcome=PaymentNotification.Outcome.PROCESSED).count() == 50
 
@@ -62,21 +41,20 @@ def test_the_poller_and_webhooks_racing_credit_exactly_once(alice, yookassa):
     payment = services.payment_create(user=alice, amount=Decimal("750.00"))
     yookassa.succeed(payment.yookassa_payment_id)
     body = json.dumps(yookassa.notification("payment.succeeded", payment.yookassa_payment_id))
-    calls = iter(range(20))
 
-    def webhook_or_poller() -> None:
-        if next(calls) % 2:
+    def webhook_or_poller(i: int) -> None:
+        if i % 2:
             Client().post(
                 "/api/payment/webhook", data=body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
             )
         else:
             services.payments_sync(older_than=timedelta(0))
 
-    run_together(20, webhook_or_poller)
+    assert in_threads(20, webhook_or_poller) == [None] * 20
 
     assert LedgerEntry.objects.filter(wallet_id=alice.pk).count() == 1
     assert Wallet.objects.get(pk=alice.pk).balance == Decimal("750.00")
-    assert_ledger_matches(alice)
+    assert ledger_mismatches() == []
 
 
 def test_two_concurrent_refunds_cannot_refund_more_than_the_payment(alice, admin_user, yookassa):
@@ -91,11 +69,11 @@ def test_two_concurrent_refunds_cannot_refund_more_than_the_payment(alice, admin
             return "refused"
         return "refunded"
 
-    outcomes = run_together(2, refund)
+    outcomes = in_threads(2, lambda _: refund())
 
     assert sorted(outcomes) == ["refunded", "refused"]
     assert Wallet.objects.get(pk=alice.pk).balance == Decimal("200.00")
-    assert_ledger_matches(alice)
+    assert ledger_mismatches() == []
 
 
 def test_a_database_outage_answers_5xx_so_yookassa_retries_and_the_retry_credits(alice, yookassa):
@@ -131,4 +109,4 @@ def test_a_database_outage_answers_5xx_so_yookassa_retries_and_the_retry_credits
 
     assert retry.status_code == 200
     assert Wallet.objects.get(pk=alice.pk).balance == Decimal("500.00")
-    assert_ledger_matches(alice)
+    assert ledger_mismatches() == []

@@ -7,13 +7,10 @@ import pytest
 from django.utils import timezone
 
 from payments.models import Payment, PaymentNotification
-from wallets.models import LedgerEntry, Wallet
+from tests.helpers import balance
+from wallets.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db
-
-
-def balance(user) -> Decimal:
-    return Wallet.objects.get(pk=user.pk).balance
 
 
 def test_payment_succeeded_credits_the_wallet_once_with_the_yookassa_reference(

@@ -1,4 +1,3 @@
-import time
 from decimal import Decimal
 
 import pytest
@@ -6,6 +5,7 @@ from django.conf import settings as django_settings
 
 from config.celery import app as celery_app
 from tests.fakes.casdoor import CasdoorHandler
+from tests.helpers import wait_until
 from wallets.models import Wallet
 from wallets.services import hold_place, hold_settle, wallet_credit, wallet_debit
 from wallets.tasks import push_balance_to_casdoor
@@ -117,10 +117,11 @@ def test_a_burst_of_changes_reaches_casdoor_as_few_pushes_of_the_final_balance(a
         with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             for i in range(20):
                 wallet_credit(user=alice, amount=Decimal("10"), reference=f"yookassa:{i}")
-            deadline = time.monotonic() + 30
-            while casdoor.users[("built-in", "email_alice")].get("balance") != 200.0:
-                assert time.monotonic() < deadline, "the push never reached Casdoor"
-                time.sleep(0.05)
+            wait_until(
+                lambda: casdoor.users[("built-in", "email_alice")].get("balance") == 200.0,
+                timeout=30,
+                message="the push never reached Casdoor",
+            )
     finally:
         celery_app.conf.task_always_eager = True
     assert 1 <= len(updates(casdoor)) < 20

@@ -8,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
 from config.asgi import application
+from tests.helpers import session_key_for
 from wallets.services import hold_place, hold_settle, wallet_credit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,15 +25,9 @@ def channel_layer(request, settings) -> str:
     return request.param
 
 
-def session_cookie(client, user) -> bytes:
-    client.force_login(user)
-    name = django_settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}".encode()
-
-
 @pytest.fixture
-def alice_cookie(client, alice) -> bytes:
-    return session_cookie(client, alice)
+def alice_cookie(alice) -> bytes:
+    return f"{django_settings.SESSION_COOKIE_NAME}={session_key_for(alice)}".encode()
 
 
 async def open_socket(cookie: bytes | None) -> tuple[WebsocketCommunicator, bool]:

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from tests.config.process import run_python
+from tests.helpers import run_python
 from wallets.models import Hold, Wallet
 from wallets.services import hold_place, hold_settle, wallet_credit
 from wallets.tasks import expire_holds, reconcile_balances

@@ -5,8 +5,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from tests.wallets.conftest import in_threads
-from wallets.models import Hold, LedgerEntry, Wallet
+from tests.helpers import in_threads, wallet_of
+from wallets.models import Hold, LedgerEntry
 from wallets.services import (
     InsufficientFunds,
     ReferenceConflict,
@@ -21,10 +21,6 @@ from wallets.services import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def wallet_of(user) -> Wallet:
-    return Wallet.objects.get(pk=user.pk)
 
 
 # Credit and debit ---------------------------------------------------------------------------------
@@ -272,7 +268,7 @@ ENTRY = (
         ENTRY.format(amount=-5, kind="topup", reference="raw:1", after=95),
         ENTRY.format(amount=-5, kind="bonus", reference="raw:1", after=95),
         ENTRY.format(amount=5, kind="charge", reference="raw:1", after=105),
-        ENTRY.format(amount=5, kind="topup", reference="test:seed", after=105),
+        ENTRY.format(amount=5, kind="topup", reference="msg:1", after=105),  # a reference taken
         "UPDATE wallets_hold SET charged = amount + 1 WHERE wallet_id = %s AND status = 'settled'",
         "UPDATE wallets_hold SET amount = 0 WHERE wallet_id = %s",
         "UPDATE wallets_hold SET status = 'open' WHERE wallet_id = %s AND status = 'settled'",

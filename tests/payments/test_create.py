@@ -85,10 +85,21 @@ def test_an_amount_outside_the_limits_is_refused_with_a_clear_message(alice_clie
     assert not Payment.objects.exists()
 
 
-def test_the_limits_come_from_the_settings(alice_client, yookassa, settings):
+def test_the_limits_come_from_the_settings(alice_client, alice, yookassa, settings):
     settings.TOPUP_MIN_AMOUNT = Decimal("10")
-    response = alice_client.post("/api/payment/create", {"amount": 10}, content_type="application/json")
-    assert response.status_code == 200
+    settings.TOPUP_MAX_AMOUNT = Decimal("20")
+
+    at_the_minimum = alice_client.post("/api/payment/create", {"amount": 10}, content_type="application/json")
+    over_the_maximum = alice_client.post(
+        "/api/payment/create", {"amount": "20.01"}, content_type="application/json"
+    )
+
+    assert at_the_minimum.status_code == 200
+    (sent,) = yookassa.requests_to("/v3/payments", "POST")
+    assert sent.json()["amount"] == {"value": "10.00", "currency": "RUB"}
+    assert Payment.objects.get(user=alice).amount == Decimal("10.00")
+    assert over_the_maximum.status_code == 400
+    assert over_the_maximum.json() == {"detail": "Сумма пополнения — от 10 до 20 ₽, с точностью до копейки."}
 
 
 def test_a_signed_out_visitor_gets_a_json_401(client, yookassa):

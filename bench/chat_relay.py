@@ -148,7 +148,7 @@ def prepare(users: int) -> list[dict[str, str]]:
 
     from accounts.middleware import mark_signed_in
     from accounts.models import User
-    from chats.models import AIModel
+    from catalog.models import AIModel
     from wallets.services import wallet_create, wallet_credit
 
     AIModel.objects.update_or_create(

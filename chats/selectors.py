@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from chats.models import AIModel, Chat, Message
+from catalog.models import AIModel
+from chats.models import Chat, Message
 from chats.services import token_price
 
 MILLION = 1_000_000

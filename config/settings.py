@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "accounts",
     "wallets",
     "payments",
+    "catalog",
     "chats",
     "media",
     "legacy",

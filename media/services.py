@@ -29,7 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from chats.models import AIModel, Chat, Message
+from catalog.models import AIModel
+from chats.models import Chat, Message
 from media import fal, tasks
 from media.models import Generation, Upload
 from wallets.services import hold_place, hold_release, hold_settle

@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from chats.models import AIModel
+from catalog.models import AIModel
 from media import selectors, services
 from media.models import Generation
 from wallets.services import InsufficientFunds

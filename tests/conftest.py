@@ -153,7 +153,7 @@ def catalog(db) -> None:
 def chat_model(db):
     """$100 / $1000 per 1M tokens: with `chat_settings`, 1 prompt token = 0.0135 ₽, 1 reply
     token = 0.135 ₽."""
-    from chats.models import AIModel
+    from catalog.models import AIModel
 
     return AIModel.objects.create(
         model_id="test/pricey",
@@ -167,7 +167,7 @@ def chat_model(db):
 
 @pytest.fixture
 def vision_model(db):
-    from chats.models import AIModel
+    from catalog.models import AIModel
 
     return AIModel.objects.create(
         model_id="test/vision",
@@ -181,7 +181,7 @@ def vision_model(db):
 
 
 def _media_model(model_id: str, name: str, kind: str):
-    from chats.models import AIModel
+    from catalog.models import AIModel
 
     model, _ = AIModel.objects.update_or_create(
         model_id=model_id,

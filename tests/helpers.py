@@ -186,7 +186,7 @@ def sign_in_by_email(client, email: str, commit):
 def seed_catalog() -> None:
     """The catalog the migrations seed. Transactional tests flush the database, migration data
     included; this runs the seeding migration's own function again (it skips existing rows)."""
-    from chats.models import AIModel
+    from catalog.models import AIModel
 
     seeding = import_module("chats.migrations.0003_seed_catalog")
     seeding.seed(SimpleNamespace(get_model=lambda app_label, name: AIModel), None)

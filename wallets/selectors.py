@@ -14,7 +14,7 @@ from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 
 from accounts import casdoor
-from chats.models import AIModel
+from catalog.models import AIModel
 from wallets import casdoor_mirror
 from wallets.models import Hold, LedgerEntry, Wallet
 

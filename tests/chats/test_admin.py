@@ -1,4 +1,4 @@
-"""The catalog, chats and messages in admin, through Django's test client as a superuser."""
+"""Chats and messages in admin, through Django's test client as a superuser."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from chats.models import AIModel, Chat, Message
+from chats.models import Chat, Message
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
@@ -26,123 +26,6 @@ def chat(alice) -> Chat:
         cost=Decimal("1.23"),
     )
     return chat
-
-
-def change_form(model: AIModel, **changes) -> dict[str, str]:
-    """The AIModel change form as a browser would submit it; checkboxes only when ticked."""
-    data = {
-        "model_id": model.model_id,
-        "name": model.name,
-        "kind": model.kind,
-        "group": model.group,
-        "group_order": str(model.group_order),
-        "group_icon": model.group_icon,
-        "order": str(model.order),
-        "cost_input": str(model.cost_input),
-        "cost_output": str(model.cost_output),
-        "price_per_generation": "" if model.price_per_generation is None else str(model.price_per_generation),
-        "context_length": str(model.context_length),
-        "enabled": model.enabled,
-        "supports_vision": model.supports_vision,
-        **changes,
-    }
-    for checkbox in ("enabled", "supports_vision"):
-        if data.pop(checkbox):
-            data[checkbox] = "on"
-    return data
-
-
-def catalog_ids(client) -> dict[str, dict]:
-    groups = client.get("/api/chats/models").json()
-    return {model["id"]: model for group in groups for model in group["models"]}
-
-
-# Catalog ---------------------------------------------------------------------------------------
-def test_the_catalog_list_and_a_model_page_show_the_seeded_models(admin_client):
-    gpt4o = AIModel.objects.get(model_id="openai/gpt-4o")
-
-    listing = admin_client.get("/admin/chats/aimodel/")
-    assert listing.status_code == 200
-    assert "openai/gpt-4o" in listing.content.decode()
-    assert "fal-ai/recraft-v3" in listing.content.decode()
-
-    page = admin_client.get(f"/admin/chats/aimodel/{gpt4o.pk}/change/")
-    assert page.status_code == 200
-    assert 'name="cost_output"' in page.content.decode()
-    assert 'value="openai/gpt-4o"' in page.content.decode()
-
-
-def test_the_catalog_list_filters_and_searches(admin_client):
-    images = admin_client.get("/admin/chats/aimodel/?kind__exact=image").content.decode()
-    assert "fal-ai/recraft-v3" in images
-    assert "openai/gpt-4o" not in images
-
-    found = admin_client.get("/admin/chats/aimodel/?q=recraft").content.decode()
-    assert "fal-ai/recraft-v3" in found
-    assert "openai/gpt-4o" not in found
-
-
-def test_editing_a_model_changes_the_catalog_the_app_serves(admin_client, client):
-    gpt4o = AIModel.objects.get(model_id="openai/gpt-4o")
-    mini = AIModel.objects.get(model_id="openai/gpt-4o-mini")
-    assert catalog_ids(client)["openai/gpt-4o"]["cost_output"] == 10
-    assert "openai/gpt-4o-mini" in catalog_ids(client)
-
-    response = admin_client.post(
-        f"/admin/chats/aimodel/{gpt4o.pk}/change/", change_form(gpt4o, cost_output="12.5")
-    )
-    assert response.status_code == 302, response.content.decode()
-    response = admin_client.post(f"/admin/chats/aimodel/{mini.pk}/change/", change_form(mini, enabled=False))
-    assert response.status_code == 302, response.content.decode()
-
-    gpt4o.refresh_from_db()
-    mini.refresh_from_db()
-    assert gpt4o.cost_output == Decimal("12.5")
-    assert mini.enabled is False
-    catalog = catalog_ids(client)
-    assert catalog["openai/gpt-4o"]["cost_output"] == 12.5
-    assert "openai/gpt-4o-mini" not in catalog
-
-
-def test_prices_and_switches_can_be_edited_right_in_the_list(admin_client, client, chat_model):
-    response = admin_client.post(
-        "/admin/chats/aimodel/?q=test/pricey",
-        {
-            "form-TOTAL_FORMS": "1",
-            "form-INITIAL_FORMS": "1",
-            "form-0-id": str(chat_model.pk),
-            "form-0-cost_input": "200",
-            "form-0-cost_output": "2000",
-            "form-0-order": "7",
-            # "enabled" left unticked.
-            "_save": "Сохранить",
-        },
-    )
-
-    assert response.status_code == 302, response.content.decode()
-    chat_model.refresh_from_db()
-    assert (chat_model.cost_input, chat_model.cost_output, chat_model.order, chat_model.enabled) == (
-        Decimal("200"),
-        Decimal("2000"),
-        7,
-        False,
-    )
-    assert "test/pricey" not in catalog_ids(client)
-
-
-def test_a_media_model_cannot_be_saved_without_a_generation_price(admin_client):
-    recraft = AIModel.objects.get(model_id="fal-ai/recraft-v3")
-    price = recraft.price_per_generation
-
-    # The check constraint (validated by the form before the database sees it).
-    for empty in ("", "0"):
-        response = admin_client.post(
-            f"/admin/chats/aimodel/{recraft.pk}/change/", change_form(recraft, price_per_generation=empty)
-        )
-        assert response.status_code == 200
-        assert "Для изображений и видео укажите цену генерации больше нуля." in response.content.decode()
-    recraft.refresh_from_db()
-    assert recraft.price_per_generation == price
 
 
 # Chats -----------------------------------------------------------------------------------------

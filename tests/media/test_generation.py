@@ -5,7 +5,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from chats.models import AIModel, Chat, Message
+from catalog.models import AIModel
+from chats.models import Chat, Message
 from media import fal as fal_client
 from media import services, tasks
 from media.models import Generation

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from chats.models import AIModel
+from catalog.models import AIModel
 from wallets.services import hold_place, hold_settle, wallet_adjust, wallet_credit
 
 pytestmark = pytest.mark.django_db

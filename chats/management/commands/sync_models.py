@@ -1,9 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from chats import openrouter, services
+from catalog import services
+from chats import openrouter
 
 
 class Command(BaseCommand):
+    """The catalog takes the prices; chats owns the OpenRouter client that reads them."""
+
     help = "Updates chat models' prices and context lengths from OpenRouter's /models."
 
     def add_arguments(self, parser) -> None:

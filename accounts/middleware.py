@@ -10,6 +10,7 @@ SESSION_COOKIE_AGE ahead, capped at SESSION_ABSOLUTE_LIFETIME after sign-in, and
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from allauth.usersessions.models import UserSession
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -22,15 +23,21 @@ from config.threads import in_thread
 STARTED_KEY = "_session_started_at"
 SEEN_KEY = "_session_seen_at"
 
-KEEP, TOUCH, END = "keep", "touch", "end"
+# What `_renewal` decides for a session past its absolute lifetime.
+END = "end"
 
 
-def decide(*, started: float | None, seen: float | None, now: float) -> str:
-    if started is not None and now - started > settings.SESSION_ABSOLUTE_LIFETIME:
-        return END
-    if started is None or seen is None or now - seen >= settings.SESSION_TOUCH_INTERVAL:
-        return TOUCH
-    return KEEP
+@dataclass(frozen=True)
+class _Renewal:
+    """A session's lifetime written afresh: its start, "last seen" now, and its new expiry."""
+
+    started: float
+    seen: float
+    expiry: int
+
+    @property
+    def values(self) -> dict[str, float]:
+        return {STARTED_KEY: self.started, SEEN_KEY: self.seen}
 
 
 def expiry_seconds(*, started: float, now: float) -> int:
@@ -38,12 +45,23 @@ def expiry_seconds(*, started: float, now: float) -> int:
     return max(1, int(min(settings.SESSION_COOKIE_AGE, remaining)))
 
 
+def _renewal(*, started: float | None, seen: float | None, now: float) -> str | _Renewal | None:
+    """The lifetime rules, for a signed-in session last seen at `seen`: END past the absolute
+    lifetime; a renewal when it was last written more than SESSION_TOUCH_INTERVAL ago (or never);
+    None when it stays as it is."""
+    if started is not None and now - started > settings.SESSION_ABSOLUTE_LIFETIME:
+        return END
+    if started is not None and seen is not None and now - seen < settings.SESSION_TOUCH_INTERVAL:
+        return None
+    started = started or now
+    return _Renewal(started=started, seen=now, expiry=expiry_seconds(started=started, now=now))
+
+
 def mark_signed_in(session) -> None:
     """Starts the absolute lifetime; called when a user signs in."""
-    now = time.time()
-    session[STARTED_KEY] = now
-    session[SEEN_KEY] = now
-    session.set_expiry(expiry_seconds(started=now, now=now))
+    renewal = _renewal(started=None, seen=None, now=time.time())
+    session.update(renewal.values)
+    session.set_expiry(renewal.expiry)
 
 
 def _record_seen(*, session_key: str, ip: str) -> None:
@@ -54,25 +72,25 @@ def _record_seen(*, session_key: str, ip: str) -> None:
 
 
 def session_lifetime(get_response):
+    """Applies `_renewal` to each request's session, on Django's sync path and on the async one
+    (where the session is read with its async methods: the stream's handler stays in the loop)."""
     if iscoroutinefunction(get_response):
 
         async def middleware(request):
             session = request.session
-            touched = False
+            renewal = None
             if await session.ahas_key(SESSION_KEY):
-                started, seen = await session.aget(STARTED_KEY), await session.aget(SEEN_KEY)
-                action = decide(started=started, seen=seen, now=time.time())
-                if action == END:
+                now = time.time()
+                renewal = _renewal(
+                    started=await session.aget(STARTED_KEY), seen=await session.aget(SEEN_KEY), now=now
+                )
+                if renewal == END:
                     await session.aflush()
-                elif action == TOUCH:
-                    now = time.time()
-                    started = started or now
-                    await session.aset(STARTED_KEY, started)
-                    await session.aset(SEEN_KEY, now)
-                    await session.aset_expiry(expiry_seconds(started=started, now=now))
-                    touched = True
+                elif renewal:
+                    await session.aupdate(renewal.values)
+                    await session.aset_expiry(renewal.expiry)
             response = await get_response(request)
-            if touched and session.session_key:
+            if renewal and renewal != END and session.session_key:
                 await in_thread(_record_seen)(
                     session_key=session.session_key, ip=request.META.get("REMOTE_ADDR", "")
                 )
@@ -82,21 +100,16 @@ def session_lifetime(get_response):
 
     def middleware(request):
         session = request.session
-        touched = False
+        renewal = None
         if SESSION_KEY in session:
-            started, seen = session.get(STARTED_KEY), session.get(SEEN_KEY)
-            action = decide(started=started, seen=seen, now=time.time())
-            if action == END:
+            renewal = _renewal(started=session.get(STARTED_KEY), seen=session.get(SEEN_KEY), now=time.time())
+            if renewal == END:
                 session.flush()
-            elif action == TOUCH:
-                now = time.time()
-                started = started or now
-                session[STARTED_KEY] = started
-                session[SEEN_KEY] = now
-                session.set_expiry(expiry_seconds(started=started, now=now))
-                touched = True
+            elif renewal:
+                session.update(renewal.values)
+                session.set_expiry(renewal.expiry)
         response = get_response(request)
-        if touched and session.session_key:
+        if renewal and renewal != END and session.session_key:
             _record_seen(session_key=session.session_key, ip=request.META.get("REMOTE_ADDR", ""))
         return response
 

@@ -1,10 +1,11 @@
 from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import sync_and_async_middleware
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from config.errors import is_api
 
+# Lazy: translated per request, in the request's language (this module is imported once, at start).
 _DETAILS = {
     400: _("Некорректный запрос."),
     403: _("Доступ запрещён."),

@@ -13,7 +13,6 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
-from django.db import transaction
 from django.http import HttpRequest
 
 from accounts import services
@@ -30,8 +29,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Renders now (the context holds the request) and sends from a Celery task with retries,
         after the transaction commits: SMTP never runs inside the request."""
-        from accounts.tasks import send_email
-
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (
@@ -41,14 +38,13 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
             "",
         )
-        payload = {
-            "subject": message.subject,
-            "body": message.body if message.content_subtype == "plain" else "",
-            "html": html or (message.body if message.content_subtype == "html" else ""),
-            "from_email": message.from_email,
-            "to": list(message.to),
-        }
-        transaction.on_commit(lambda: send_email.delay(**payload))
+        services.email_deliver_later(
+            subject=message.subject,
+            body=message.body if message.content_subtype == "plain" else "",
+            html=html or (message.body if message.content_subtype == "html" else ""),
+            from_email=message.from_email,
+            to=list(message.to),
+        )
 
 
 def _full_name(*parts: str | None) -> str:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import casdoor
+from accounts import casdoor, tasks
 from accounts.models import User
 
 log = logging.getLogger(__name__)
@@ -70,10 +70,8 @@ def user_update_name(*, user: User, name: str) -> User:
 # Casdoor mirror ---------------------------------------------------------------------------------
 def user_casdoor_sync_schedule(*, user_ids: list[int]) -> None:
     """Queues the mirror of each user once the current transaction commits."""
-    from accounts.tasks import sync_user_to_casdoor
-
     for user_id in user_ids:
-        transaction.on_commit(lambda user_id=user_id: sync_user_to_casdoor.delay(user_id))
+        transaction.on_commit(lambda user_id=user_id: tasks.user_sync_to_casdoor.delay(user_id))
 
 
 def user_sync_to_casdoor(*, user_id: int) -> None:
@@ -115,6 +113,13 @@ def user_sync_to_casdoor(*, user_id: int) -> None:
 
 
 # Email ------------------------------------------------------------------------------------------
+def email_deliver_later(*, subject: str, body: str, html: str, from_email: str, to: list[str]) -> None:
+    """Queues the message for `email_deliver` once the current transaction commits: SMTP never
+    runs inside a request, and a failed send is retried by the task."""
+    payload = {"subject": subject, "body": body, "html": html, "from_email": from_email, "to": to}
+    transaction.on_commit(lambda: tasks.email_deliver.delay(**payload))
+
+
 def email_deliver(*, subject: str, body: str, html: str, from_email: str, to: list[str]) -> None:
     message = EmailMultiAlternatives(subject=subject, body=body, from_email=from_email, to=to)
     if html:
@@ -136,8 +141,9 @@ def sessions_cleanup() -> int:
     The database is the store of record for both session engines we use (`db`, `cached_db`);
     cached copies are dropped too so an expired session cannot come back from the cache.
     """
-    engine = import_module(settings.SESSION_ENGINE)
-    cache_prefix = getattr(engine, "KEY_PREFIX", None)
+    # The store's own attribute: our engine (config.sessions) subclasses cached_db's store and
+    # has no module-level KEY_PREFIX, so reading the module found none on Redis.
+    cache_prefix = getattr(import_module(settings.SESSION_ENGINE).SessionStore, "cache_key_prefix", None)
     expired = list(
         Session.objects.filter(expire_date__lt=timezone.now()).values_list("session_key", flat=True)
     )

@@ -1,4 +1,5 @@
-"""Celery tasks for accounts: thin, they take ids or plain data and call a service."""
+"""Celery tasks for accounts: thin, named after the service each calls, which each imports in its
+body (the services import this module to queue them)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import smtplib
 
 from celery import shared_task
 
-from accounts import services
 from accounts.casdoor import CasdoorError
 
 
@@ -17,9 +17,11 @@ from accounts.casdoor import CasdoorError
     retry_jitter=True,
     max_retries=12,
 )
-def sync_user_to_casdoor(user_id: int) -> None:
+def user_sync_to_casdoor(user_id: int) -> None:
     """Mirrors one user into Casdoor; retried with backoff while Casdoor is down or refusing."""
-    services.user_sync_to_casdoor(user_id=user_id)
+    from accounts.services import user_sync_to_casdoor
+
+    user_sync_to_casdoor(user_id=user_id)
 
 
 @shared_task(
@@ -29,10 +31,14 @@ def sync_user_to_casdoor(user_id: int) -> None:
     retry_jitter=True,
     max_retries=8,
 )
-def send_email(*, subject: str, body: str, html: str, from_email: str, to: list[str]) -> None:
-    services.email_deliver(subject=subject, body=body, html=html, from_email=from_email, to=to)
+def email_deliver(*, subject: str, body: str, html: str, from_email: str, to: list[str]) -> None:
+    from accounts.services import email_deliver
+
+    email_deliver(subject=subject, body=body, html=html, from_email=from_email, to=to)
 
 
 @shared_task
-def cleanup_sessions() -> int:
-    return services.sessions_cleanup()
+def sessions_cleanup() -> int:
+    from accounts.services import sessions_cleanup
+
+    return sessions_cleanup()

@@ -175,6 +175,23 @@ def test_cleanup_sessions_removes_exactly_the_expired_ones(two_alice_browsers, c
     assert laptop.get(reverse("profile")).status_code == 200
 
 
-def test_cleanup_runs_daily_from_celery_beat():
-    entry = settings.CELERY_BEAT_SCHEDULE["accounts-cleanup-sessions"]
-    assert entry == {"task": "accounts.tasks.cleanup_sessions", "schedule": 24 * 3600}
+def test_celery_beat_runs_a_task_that_removes_expired_sessions_every_day(two_alice_browsers):
+    from config.celery import app
+
+    laptop, phone = two_alice_browsers
+    Session.objects.filter(session_key=session_key(phone)).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    [entry] = [
+        entry
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"].startswith("accounts.") and entry["schedule"] == 24 * 3600
+    ]
+    app.loader.import_default_modules()
+
+    # What the worker does when beat sends that name.
+    removed = app.tasks[entry["task"]].apply().get()
+
+    assert removed == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == [session_key(laptop)]
+    assert phone.get(reverse("profile")).status_code == 302

@@ -108,8 +108,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/profile/"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "profile"
 LOGOUT_REDIRECT_URL = "/"
 
 TEMPLATES = [
@@ -419,8 +419,8 @@ if TELEGRAM_BOT_TOKEN:
 SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=90 * 24 * 3600)
 SESSION_TOUCH_INTERVAL = env.int("SESSION_TOUCH_INTERVAL", default=3600)
 USERSESSIONS_TRACK_ACTIVITY = False
-CELERY_BEAT_SCHEDULE["accounts-cleanup-sessions"] = {
-    "task": "accounts.tasks.cleanup_sessions",
+CELERY_BEAT_SCHEDULE["accounts-sessions-cleanup"] = {
+    "task": "accounts.tasks.sessions_cleanup",
     "schedule": 24 * 3600,
 }
 
@@ -429,9 +429,9 @@ CELERY_BEAT_SCHEDULE["accounts-cleanup-sessions"] = {
 WALLET_HOLD_TTL_SECONDS = env.int("WALLET_HOLD_TTL_SECONDS", default=3600)
 # Balance changes within this window reach Casdoor as one push of the latest balance.
 WALLET_CASDOOR_PUSH_DELAY_SECONDS = env.int("WALLET_CASDOOR_PUSH_DELAY_SECONDS", default=2)
-CELERY_BEAT_SCHEDULE["wallets-expire-holds"] = {"task": "wallets.tasks.expire_holds", "schedule": 300.0}
-CELERY_BEAT_SCHEDULE["wallets-reconcile-balances"] = {
-    "task": "wallets.tasks.reconcile_balances",
+CELERY_BEAT_SCHEDULE["wallets-holds-expire"] = {"task": "wallets.tasks.holds_expire", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["wallets-balances-reconcile"] = {
+    "task": "wallets.tasks.balances_reconcile",
     "schedule": 24 * 3600.0,
 }
 

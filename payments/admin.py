@@ -4,8 +4,6 @@ The refund form (a page of its own, linked from a succeeded payment) calls
 `services.refund_create`; nothing here changes money directly.
 """
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -19,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from config.admin import ReadOnly
 from payments import services, yookassa
 from payments.models import Payment, PaymentNotification, Refund
+from wallets.models import KOPECK
 from wallets.services import InsufficientFunds
 
 
@@ -35,7 +34,7 @@ class RefundInline(admin.TabularInline):
 
 class RefundForm(forms.Form):
     amount = forms.DecimalField(
-        label=_("Сумма возврата, ₽"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+        label=_("Сумма возврата, ₽"), max_digits=14, decimal_places=2, min_value=KOPECK
     )
 
 

@@ -24,12 +24,11 @@ from django.utils.translation import gettext as _
 
 from payments import yookassa
 from payments.models import Payment, PaymentNotification, Refund
-from wallets.models import LedgerEntry
+from wallets.models import KOPECK, LedgerEntry
 from wallets.services import wallet_credit, wallet_debit
 
 logger = logging.getLogger(__name__)
 
-KOPECK = Decimal("0.01")
 PAYMENT_EVENTS = {"payment.succeeded", "payment.canceled", "payment.waiting_for_capture"}
 REFUND_EVENTS = {"refund.succeeded"}
 # The order a payment moves in; it never moves back.
@@ -264,7 +263,7 @@ def _parse_notification(body: bytes) -> tuple[str, str]:
     return event, obj["id"]
 
 
-def _finish(notification: PaymentNotification, outcome: str, error: str = "") -> None:
+def _record_outcome(notification: PaymentNotification, outcome: str, error: str = "") -> None:
     notification.outcome = outcome
     notification.error = error
     notification.save(update_fields=["outcome", "error"])
@@ -290,7 +289,7 @@ def notification_process(*, body: bytes, source_ip: str | None) -> NotificationR
     )
     is_payment = event in PAYMENT_EVENTS
     if not is_payment and event not in REFUND_EVENTS:
-        _finish(notification, PaymentNotification.Outcome.IGNORED, f"event {event!r} is not handled")
+        _record_outcome(notification, PaymentNotification.Outcome.IGNORED, f"event {event!r} is not handled")
         return NotificationResult(200, PaymentNotification.Outcome.IGNORED)
     ours = (
         Payment.objects.filter(yookassa_payment_id=object_id)
@@ -299,7 +298,7 @@ def notification_process(*, body: bytes, source_ip: str | None) -> NotificationR
     )
     if not ours.exists():
         logger.info("YooKassa notification %s for unknown object %s; ignored", event, object_id)
-        _finish(notification, PaymentNotification.Outcome.IGNORED, "unknown object id")
+        _record_outcome(notification, PaymentNotification.Outcome.IGNORED, "unknown object id")
         return NotificationResult(200, PaymentNotification.Outcome.IGNORED)
     try:
         if is_payment:
@@ -307,13 +306,13 @@ def notification_process(*, body: bytes, source_ip: str | None) -> NotificationR
         else:
             refund_apply(provider_object=yookassa.refund_find(object_id))
     except PaymentMismatch as exc:
-        _finish(notification, PaymentNotification.Outcome.MISMATCH, str(exc))
+        _record_outcome(notification, PaymentNotification.Outcome.MISMATCH, str(exc))
         return NotificationResult(200, PaymentNotification.Outcome.MISMATCH)
     except (yookassa.YooKassaUnavailable, yookassa.YooKassaRefused, yookassa.YooKassaNotConfigured) as exc:
         logger.warning("Could not fetch YooKassa object %s for %s: %s", object_id, event, exc)
-        _finish(notification, PaymentNotification.Outcome.FAILED, str(exc))
+        _record_outcome(notification, PaymentNotification.Outcome.FAILED, str(exc))
         return NotificationResult(502, PaymentNotification.Outcome.FAILED)
-    _finish(notification, PaymentNotification.Outcome.PROCESSED)
+    _record_outcome(notification, PaymentNotification.Outcome.PROCESSED)
     return NotificationResult(200, PaymentNotification.Outcome.PROCESSED)
 
 

@@ -8,5 +8,4 @@ urlpatterns = [
     path("api/payment/create", views.payment_create, name="payment_create"),
     path("api/payment/webhook", views.webhook, name="payment_webhook"),
     path("api/payment/<uuid:payment_id>", views.payment_status, name="payment_status"),
-    path("api/wallet", views.wallet, name="wallet_api"),
 ]

@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.request import Request
@@ -19,8 +18,7 @@ from rest_framework.response import Response
 
 from payments import services, yookassa
 from payments.models import Payment
-from wallets.models import Wallet
-from wallets.notifications import balance_message
+from payments.serializers import PaymentStatusSerializer, TopupRequestSerializer, TopupSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -30,31 +28,14 @@ class _PaymentsUnavailable(APIException):
     default_detail = gettext_lazy("Платёжная система недоступна, попробуйте позже.")
 
 
-def _payment_json(payment: Payment) -> dict:
-    return {
-        "payment_id": str(payment.pk),
-        "status": payment.status,
-        "amount": str(payment.amount),
-        "currency": payment.currency,
-        "created_at": payment.created_at.isoformat(),
-    }
-
-
-@extend_schema(
-    request=inline_serializer(
-        "TopupRequest", {"amount": serializers.DecimalField(max_digits=14, decimal_places=2)}
-    ),
-    responses=inline_serializer(
-        "TopupResponse",
-        {"payment_id": serializers.UUIDField(), "confirmation_token": serializers.CharField()},
-    ),
-)
+@extend_schema(request=TopupRequestSerializer, responses=TopupSerializer)
 @api_view(["POST"])
 def payment_create(request: Request) -> Response:
     """Creates a top-up payment; the page renders YooKassa's widget with the token."""
-    amount = request.data.get("amount") if isinstance(request.data, dict) else None
+    fields = TopupRequestSerializer(data=request.data if isinstance(request.data, dict) else {})
+    fields.is_valid(raise_exception=True)
     try:
-        payment = services.payment_create(user=request.user, amount=amount)
+        payment = services.payment_create(user=request.user, amount=fields.validated_data["amount"])
     except services.TopupAmountInvalid as exc:
         raise ValidationError(str(exc)) from exc
     except yookassa.YooKassaNotConfigured as exc:
@@ -62,55 +43,18 @@ def payment_create(request: Request) -> Response:
     except (yookassa.YooKassaUnavailable, yookassa.YooKassaRefused) as exc:
         logger.warning("Could not create a YooKassa payment for user %s: %s", request.user.pk, exc)
         raise _PaymentsUnavailable from exc
-    return Response({"payment_id": str(payment.pk), "confirmation_token": payment.confirmation_token})
+    return Response(TopupSerializer(payment).data)
 
 
-@extend_schema(
-    responses=inline_serializer(
-        "PaymentStatus",
-        {
-            "payment_id": serializers.UUIDField(),
-            "status": serializers.CharField(),
-            "amount": serializers.CharField(),
-            "currency": serializers.CharField(),
-            "created_at": serializers.DateTimeField(),
-            "wallet": inline_serializer(
-                "PaymentWallet",
-                {
-                    "balance": serializers.CharField(),
-                    "held": serializers.CharField(),
-                    "available": serializers.CharField(),
-                },
-            ),
-        },
-    )
-)
+@extend_schema(responses=PaymentStatusSerializer)
 @api_view(["GET"])
 def payment_status(request: Request, payment_id) -> Response:
     """The user's own payment and their wallet, for the top-up page's result."""
-    payment = Payment.objects.filter(pk=payment_id, user=request.user).first()
+    payment = Payment.objects.filter(pk=payment_id, user=request.user).select_related("user__wallet").first()
     if payment is None:
         # Somebody else's payment looks exactly like one that does not exist.
         raise NotFound(_("Не найдено."))
-    return Response(
-        {**_payment_json(payment), "wallet": balance_message(Wallet.objects.get(pk=request.user.pk))}
-    )
-
-
-@extend_schema(
-    responses=inline_serializer(
-        "Wallet",
-        {
-            "balance": serializers.CharField(),
-            "held": serializers.CharField(),
-            "available": serializers.CharField(),
-        },
-    )
-)
-@api_view(["GET"])
-def wallet(request: Request) -> Response:
-    """The signed-in user's balance, the part reserved by requests in flight, and the rest."""
-    return Response(balance_message(Wallet.objects.get(pk=request.user.pk)))
+    return Response(PaymentStatusSerializer(payment).data)
 
 
 def _client_ip(request: HttpRequest) -> str | None:

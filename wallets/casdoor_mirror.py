@@ -21,13 +21,15 @@ from django.core.cache import cache
 
 from accounts import casdoor
 from accounts.models import User
+from wallets import tasks
 from wallets.models import Wallet
 
 logger = logging.getLogger(__name__)
 
 
-class PushInProgress(Exception):
-    """Another push for this user is talking to Casdoor; this one retries shortly."""
+class PushInProgress(casdoor.CasdoorError):
+    """Another push for this user is talking to Casdoor; like Casdoor being busy, this one
+    retries shortly."""
 
 
 def _pending_key(user_id: int) -> str:
@@ -40,14 +42,12 @@ def _lock_key(user_id: int) -> str:
 
 def balance_push_schedule(*, user_id: int) -> None:
     """Queues a push of the user's balance to Casdoor, once per burst of changes."""
-    from wallets.tasks import push_balance_to_casdoor
-
     if not casdoor.is_configured():
         return
     delay = settings.WALLET_CASDOOR_PUSH_DELAY_SECONDS
     # The key outlives the delay by a margin so a busy worker starting late still collapses.
     if cache.add(_pending_key(user_id), 1, timeout=delay + 60):
-        push_balance_to_casdoor.apply_async(args=[user_id], countdown=delay)
+        tasks.balance_push.apply_async(args=[user_id], countdown=delay)
 
 
 def balance_push(*, user_id: int) -> str | None:

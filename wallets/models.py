@@ -19,6 +19,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# The smallest amount of money: every amount is a whole number of kopecks.
+KOPECK = Decimal("0.01")
 
 
 class Wallet(models.Model):

@@ -10,6 +10,7 @@ from channels.layers import get_channel_layer
 
 from wallets import casdoor_mirror
 from wallets.models import Wallet
+from wallets.serializers import WalletSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -19,8 +20,8 @@ def balance_group(user_id: int) -> str:
 
 
 def balance_message(wallet: Wallet) -> dict:
-    """The websocket's and `GET /api/wallet`'s shape: decimal strings."""
-    return {"balance": str(wallet.balance), "held": str(wallet.held), "available": str(wallet.available)}
+    """The websocket's message: the wallet as `GET /api/wallet` shows it."""
+    return dict(WalletSerializer(wallet).data)
 
 
 def balance_changed(*, user_id: int, mirror_to_casdoor: bool = True) -> None:

@@ -1,24 +1,34 @@
-"""Reads of wallets: the user's statement and the reconciliation of every wallet.
+"""Reads of wallets from our own database: balances, the user's statement, open holds.
 
-Ledger metadata the statement understands (written by the code that charges):
-`chat_id` and `model` (an `AIModel.model_id`) on chat messages, `generation` (true) with
-`model` on image/video generations, `payment_id` on top-ups and refunds.
+Ledger metadata the statement understands (written by the code that charges): `chat_id`,
+`model` and `model_name` (the catalog's display name at charge time) on chat messages,
+`generation` (true) with `model` and `model_name` on image/video generations, `payment_id` on
+top-ups and refunds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
-from accounts import casdoor
-from catalog.models import AIModel
-from wallets import casdoor_mirror
 from wallets.models import Hold, LedgerEntry, Wallet
 
-ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+def wallet_of(*, user_id: int) -> Wallet:
+    return Wallet.objects.get(pk=user_id)
+
+
+def balance_of(*, user_id: int) -> Decimal:
+    """The user's balance; zero for a user without a wallet yet."""
+    return Wallet.objects.filter(pk=user_id).values_list("balance", flat=True).first() or Decimal(0)
+
+
+def available_of(*, user_id: int) -> Decimal:
+    """What the user can spend now: the balance less what open holds reserve."""
+    # Subtracted here, not in SQL: SQLite computes decimals as floats.
+    row = Wallet.objects.filter(pk=user_id).values_list("balance", "held").first()
+    return row[0] - row[1] if row else Decimal(0)
 
 
 def statement_entries(*, user) -> QuerySet[LedgerEntry]:
@@ -28,79 +38,3 @@ def statement_entries(*, user) -> QuerySet[LedgerEntry]:
 
 def open_holds(*, user) -> QuerySet[Hold]:
     return Hold.objects.filter(wallet_id=user.pk, status=Hold.Status.OPEN).order_by("-created_at")
-
-
-def model_names(*, model_ids: set[str]) -> dict[str, str]:
-    """Display names of catalog models, for the statement's "chat message with model" lines."""
-    return dict(AIModel.objects.filter(model_id__in=model_ids).values_list("model_id", "name"))
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    user: str
-    check: str
-    expected: Decimal | int | None
-    actual: Decimal | int | None
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    mismatches: list[Mismatch]
-    wallets: int
-    # Why Casdoor was not compared (unreachable, not configured, not asked); None if it was.
-    casdoor_skipped: str | None
-
-
-def _sum(queryset: QuerySet, field: str) -> Coalesce:
-    total = queryset.values("wallet").annotate(total=Sum(field)).values("total")
-    return Coalesce(Subquery(total), ZERO)
-
-
-def wallet_mismatches(*, now, check_casdoor: bool) -> Reconciliation:
-    """Checks every wallet: balance == sum(entries), held == sum(open holds), no open hold past
-    its deadline, and (with `check_casdoor`, when reachable) Casdoor shows the balance.
-
-    Casdoor's mirror lags a committed change by the push delay; run this when it is quiet.
-    """
-    entries = LedgerEntry.objects.filter(wallet=OuterRef("pk"))
-    holds = Hold.objects.filter(wallet=OuterRef("pk"), status=Hold.Status.OPEN)
-    expired = holds.filter(expires_at__lt=now).values("wallet").annotate(n=Count("pk")).values("n")
-    wallets = Wallet.objects.annotate(
-        entries_total=_sum(entries, "amount"),
-        held_total=_sum(holds, "amount"),
-        expired_holds=Coalesce(Subquery(expired), 0),
-    )
-    mismatches = []
-    # Compared in Python, not in SQL: SQLite sums decimals as floats, and Django's converters
-    # quantize them back to kopecks only on the way out.
-    for wallet in wallets.select_related("user").order_by("pk").iterator(chunk_size=2000):
-        user = wallet.user.casdoor_id
-        if wallet.balance != wallet.entries_total:
-            mismatches.append(Mismatch(user, "balance = sum(entries)", wallet.entries_total, wallet.balance))
-        if wallet.held != wallet.held_total:
-            mismatches.append(Mismatch(user, "held = sum(open holds)", wallet.held_total, wallet.held))
-        if wallet.expired_holds:
-            mismatches.append(Mismatch(user, "open holds past expiry", 0, wallet.expired_holds))
-
-    skipped = _casdoor_mismatches(mismatches) if check_casdoor else "not asked"
-    return Reconciliation(mismatches=mismatches, wallets=Wallet.objects.count(), casdoor_skipped=skipped)
-
-
-def _casdoor_mismatches(mismatches: list[Mismatch]) -> str | None:
-    if not casdoor.is_configured():
-        return "Casdoor is not configured"
-    balances = dict(Wallet.objects.values_list("user__casdoor_id", "balance").order_by("pk"))
-    try:
-        shown = casdoor_mirror.mirrored_balances(names=list(balances))
-    except casdoor.CasdoorError as error:
-        return f"Casdoor is unreachable: {error}"
-    for name, balance in balances.items():
-        mirror = shown[name]
-        if mirror is None:
-            mismatches.append(Mismatch(name, "user in Casdoor", balance, None))
-            continue
-        column, value = mirror
-        expected = balance if column == "balance" else Decimal(int(balance))
-        if value != expected:
-            mismatches.append(Mismatch(name, f"Casdoor {column}", expected, value))
-    return None

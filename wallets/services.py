@@ -19,15 +19,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from wallets import notifications
-from wallets.models import Hold, LedgerEntry, Wallet
-
-KOPECK = Decimal("0.01")
+from wallets.models import KOPECK, Hold, LedgerEntry, Wallet
 
 
 class InsufficientFunds(Exception):
     """The wallet's available balance (balance - held) cannot cover the amount."""
+
+    # What the user reads wherever a paid request stops for lack of money (HTTP 402).
+    message = gettext_lazy("Недостаточно средств: пополните баланс.")
 
 
 class ReferenceConflict(ValueError):

@@ -8,7 +8,7 @@ from tests.fakes.casdoor import CasdoorHandler
 from tests.helpers import wait_until
 from wallets.models import Wallet
 from wallets.services import hold_place, hold_settle, wallet_credit, wallet_debit
-from wallets.tasks import push_balance_to_casdoor
+from wallets.tasks import balance_push
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +94,7 @@ def test_a_stale_push_writes_the_balance_of_when_it_runs_not_of_when_it_was_queu
 
 def test_the_push_task_writes_only_the_users_own_balance(alice, bob, casdoor):
     wallet_credit(user=alice, amount=Decimal("100"), reference="yookassa:1")
-    push_balance_to_casdoor.apply(args=[bob.pk])
+    balance_push.apply(args=[bob.pk])
     assert casdoor.users[("built-in", "email_bob")]["balance"] == 0
     assert "balance" not in casdoor.users[("built-in", "email_alice")]
 
@@ -103,7 +103,7 @@ def test_without_casdoor_configured_nothing_is_queued_or_sent(alice, settings, c
     settings.CASDOOR_INTERNAL_URL = ""
     with commit(execute=True):
         wallet_credit(user=alice, amount=Decimal("100"), reference="yookassa:1")
-    assert push_balance_to_casdoor.apply(args=[alice.pk]).get() is None
+    assert balance_push.apply(args=[alice.pk]).get() is None
 
 
 @pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs Redis as the Celery broker")

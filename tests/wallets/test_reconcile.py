@@ -8,7 +8,7 @@ from django.db import connection
 from tests.helpers import run_python
 from wallets.models import Hold, Wallet
 from wallets.services import hold_place, hold_settle, wallet_credit
-from wallets.tasks import expire_holds, reconcile_balances
+from wallets.tasks import balances_reconcile, holds_expire
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_an_open_hold_past_its_deadline_is_reported_until_the_sweep_releases_it(
     assert code == 1
     assert "open holds past expiry" in output
 
-    assert expire_holds.apply().get() == 1
+    assert holds_expire.apply().get() == 1
     assert reconcile("--skip-casdoor")[0] == 0
     assert Wallet.objects.get(pk=alice.pk).held == 0
 
@@ -99,9 +99,9 @@ def test_an_unreachable_casdoor_is_noted_and_does_not_fail_the_check(activity, s
 
 
 def test_the_daily_task_counts_and_logs_mismatches(activity, alice, caplog):
-    assert reconcile_balances.apply().get() == 0
+    assert balances_reconcile.apply().get() == 0
     sql("UPDATE wallets_wallet SET balance = 0, held = 0 WHERE user_id = %s", alice.pk)
-    assert reconcile_balances.apply().get() == 2
+    assert balances_reconcile.apply().get() == 2
     assert "Wallet mismatch" in caplog.text
     sql("UPDATE wallets_wallet SET balance = 96.79, held = 10 WHERE user_id = %s", alice.pk)
 
@@ -124,7 +124,7 @@ def test_beat_runs_the_hold_expiry_and_the_daily_reconciliation(settings):
     from config.celery import app
 
     scheduled = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert scheduled["wallets.tasks.expire_holds"] <= 600
-    assert scheduled["wallets.tasks.reconcile_balances"] == 24 * 3600
+    assert scheduled["wallets.tasks.holds_expire"] <= 600
+    assert scheduled["wallets.tasks.balances_reconcile"] == 24 * 3600
     app.loader.import_default_modules()
-    assert {"wallets.tasks.expire_holds", "wallets.tasks.reconcile_balances"} <= set(app.tasks)
+    assert {"wallets.tasks.holds_expire", "wallets.tasks.balances_reconcile"} <= set(app.tasks)

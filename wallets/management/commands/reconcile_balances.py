@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts import casdoor
-from wallets import casdoor_mirror, selectors
+from wallets import casdoor_mirror, reconciliation
 from wallets.models import Wallet
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, push_casdoor: bool, skip_casdoor: bool, **options) -> None:
         if push_casdoor:
             self._push()
-        result = selectors.wallet_mismatches(now=timezone.now(), check_casdoor=not skip_casdoor)
+        result = reconciliation.balances_reconcile(now=timezone.now(), check_casdoor=not skip_casdoor)
         if result.casdoor_skipped and not skip_casdoor:
             self.stdout.write(f"Casdoor not compared: {result.casdoor_skipped}")
         if not result.mismatches:
@@ -53,7 +53,7 @@ class Command(BaseCommand):
         for user_id in user_ids:
             try:
                 casdoor_mirror.balance_push(user_id=user_id)
-            except (casdoor.CasdoorError, casdoor_mirror.PushInProgress) as error:
+            except casdoor.CasdoorError as error:  # PushInProgress included
                 failed += 1
                 self.stderr.write(f"user {user_id}: {error}")
         self.stdout.write(f"Pushed {len(user_ids) - failed} of {len(user_ids)} balances to Casdoor.")

@@ -50,6 +50,16 @@ class Message(models.Model):
     cost = models.DecimalField(_("стоимость, ₽"), max_digits=14, decimal_places=2, default=Decimal(0))
     status = models.CharField(_("состояние"), max_length=10, choices=Status.choices, default=Status.COMPLETE)
     error = models.TextField(_("ошибка"), blank=True)
+    # An image or video model's reply: the generation that produces it. Media knows nothing of
+    # chats; when the generation finishes, chats.receivers copies its result onto this message.
+    generation = models.OneToOneField(
+        "media.Generation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="chat_message",
+        verbose_name=_("генерация"),
+    )
     created_at = models.DateTimeField(_("время"), auto_now_add=True)
 
     class Meta:

@@ -8,15 +8,18 @@ A reply is paid through a hold (`wallets.services`):
    cut to what the available balance can pay, so a reply can never cost more than its hold and
    the wallet never goes below zero, whatever runs in parallel. Too little for
    CHAT_MIN_COMPLETION_TOKENS is `InsufficientFunds` (402).
-2. `reply_finish` (after the stream) settles the hold with the usage OpenRouter reported:
-   `(tokens_in * cost_input + tokens_out * cost_output) / 1e6 * USD_RUB_RATE * PRICE_MARKUP`,
-   rounded up to the kopeck and never more than the hold. An upstream failure before any
+2. `reply_finish` (after the stream) settles the hold with the usage OpenRouter reported, at
+   the prices in `chats.pricing`, never more than the hold. An upstream failure before any
    content releases the hold: no charge. A reply that ended without usage (stopped, connection
    lost, error mid-stream) is kept as `partial` and settled later by a task from OpenRouter's
    own record of the generation, or, if that never comes, from an estimate of the streamed
-   text (`reply_settle`, `reply_settle_estimated`).
+   text (`reply_settle_from_generation`, `reply_settle_estimated`).
 
-The hold's reference is `msg:<assistant message id>`, which its ledger entry keeps.
+The hold's reference is `msg:<assistant message id>`, which its ledger entry keeps, with the
+chat, the model and its display name in the metadata (the statement shows them).
+
+An image or video model chosen in the chat is not streamed: `media_reply_start` hands the
+prompt to the media service and keeps a message pointing at the generation.
 """
 
 from __future__ import annotations
@@ -31,19 +34,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog import selectors as catalog
 from catalog.models import AIModel
-from chats import openrouter, tasks
+from chats import openrouter, prompt, tasks
 from chats.models import Chat, Message
+from chats.pricing import estimate_tokens, reply_cost, token_price
 from media import services as media_services
 from media.models import Generation
-from wallets.models import Hold, Wallet
+from wallets import selectors as wallets
+from wallets.models import KOPECK, Hold
 from wallets.services import InsufficientFunds, hold_place, hold_release, hold_settle, round_up_to_kopeck
 
-MILLION = Decimal(1_000_000)
-# Role and separators chat formats add around each message, and what providers add to a
-# request (chat template, their own system text); counted so the hold covers the real prompt.
-MESSAGE_OVERHEAD_TOKENS = 4
-REQUEST_OVERHEAD_TOKENS = 32
 TITLE_LENGTH = 60
 
 
@@ -67,44 +68,6 @@ class ModelIsMedia(Exception):
         self.model = model
 
 
-class MessageRejected(ValueError):
-    """The message cannot be sent as it is (too long for the model, images it cannot see)."""
-
-
-def estimate_tokens(text: str) -> int:
-    """Roughly four bytes of UTF-8 per token: about right for English, generous for Russian."""
-    return math.ceil(len(text.encode("utf-8")) / 4)
-
-
-def token_price(usd_per_million: Decimal) -> Decimal:
-    """RUB per token of a catalog price in USD per 1M tokens, with our markup."""
-    return Decimal(usd_per_million) / MILLION * settings.USD_RUB_RATE * settings.PRICE_MARKUP
-
-
-def reply_cost(*, cost_input: Decimal, cost_output: Decimal, tokens_in: int, tokens_out: int) -> Decimal:
-    """What a reply costs the user in RUB, rounded up to the kopeck."""
-    return round_up_to_kopeck(tokens_in * token_price(cost_input) + tokens_out * token_price(cost_output))
-
-
-def _payload(message: Message, *, vision: bool) -> dict:
-    images = message.image_urls or ([message.image_url] if message.image_url else [])
-    if not (vision and images and message.role == Message.Role.USER):
-        return {"role": message.role, "content": message.content}
-    parts: list[dict] = [{"type": "text", "text": message.content}] if message.content else []
-    parts += [{"type": "image_url", "image_url": {"url": url}} for url in images]
-    return {"role": message.role, "content": parts}
-
-
-def _payload_tokens(payload: dict) -> int:
-    content = payload["content"]
-    if isinstance(content, str):
-        return estimate_tokens(content) + MESSAGE_OVERHEAD_TOKENS
-    tokens = MESSAGE_OVERHEAD_TOKENS
-    for part in content:
-        tokens += estimate_tokens(part["text"]) if part["type"] == "text" else settings.CHAT_IMAGE_TOKENS
-    return tokens
-
-
 @dataclass
 class Turn:
     """A reply in progress: what to send upstream and which hold pays for it."""
@@ -113,6 +76,7 @@ class Turn:
     chat_id: int
     message_id: int
     model_id: str
+    model_name: str
     cost_input: Decimal
     cost_output: Decimal
     messages: list[dict]
@@ -122,33 +86,17 @@ class Turn:
     chat_created: bool = False
 
 
-def _history(chat: Chat, *, vision: bool) -> list[dict]:
-    recent = (
-        chat.messages.filter(
-            role__in=[Message.Role.USER, Message.Role.ASSISTANT],
-            status__in=[Message.Status.COMPLETE, Message.Status.PARTIAL],
-        )
-        .order_by("-created_at", "-id")
-        .only("role", "content", "image_url", "image_urls")[: settings.CHAT_HISTORY_MESSAGES]
-    )
-    payloads = [_payload(message, vision=vision) for message in reversed(recent)]
-    return [payload for payload in payloads if payload["content"]]
+@dataclass(frozen=True)
+class StreamEnd:
+    """How a reply's stream ended, as the stream view saw it."""
 
-
-def _trim_to_context(history: list[dict], new: dict, *, context_length: int) -> tuple[list[dict], int]:
-    """Drops the oldest messages until the prompt leaves room for a minimal reply."""
-    room = context_length - settings.CHAT_MIN_COMPLETION_TOKENS
-    tokens = REQUEST_OVERHEAD_TOKENS + _payload_tokens(new)
-    if tokens > room:
-        raise MessageRejected(_("Сообщение слишком длинное для этой модели."))
-    kept: list[dict] = []
-    for payload in reversed(history):
-        cost = _payload_tokens(payload)
-        if tokens + cost > room:
-            break
-        kept.append(payload)
-        tokens += cost
-    return [*reversed(kept), new], tokens
+    text: str
+    usage: openrouter.Usage | None = None
+    # A message for the log when the reply failed (upstream error, timeout, lost connection).
+    error: str = ""
+    # The user stopped it or went away.
+    stopped: bool = False
+    generation_id: str = ""
 
 
 def _reserve(*, turn: Turn, context_length: int) -> Hold:
@@ -159,6 +107,7 @@ def _reserve(*, turn: Turn, context_length: int) -> Hold:
     metadata = {
         "chat_id": turn.chat_id,
         "model": turn.model_id,
+        "model_name": turn.model_name,
         "cost_input": str(turn.cost_input),
         "cost_output": str(turn.cost_output),
         "prompt_tokens": turn.prompt_tokens,
@@ -167,7 +116,7 @@ def _reserve(*, turn: Turn, context_length: int) -> Hold:
     for _attempt in range(3):
         if max_tokens < settings.CHAT_MIN_COMPLETION_TOKENS:
             break
-        amount = max(round_up_to_kopeck(prompt_cost + max_tokens * out_price), Decimal("0.01"))
+        amount = max(round_up_to_kopeck(prompt_cost + max_tokens * out_price), KOPECK)
         try:
             hold = hold_place(
                 user=turn.user_id,
@@ -177,11 +126,10 @@ def _reserve(*, turn: Turn, context_length: int) -> Hold:
                 metadata={**metadata, "max_tokens": max_tokens},
             )
         except InsufficientFunds:
-            wallet = Wallet.objects.filter(pk=turn.user_id).values("balance", "held").first()
-            available = wallet["balance"] - wallet["held"] if wallet else Decimal(0)
+            available = wallets.available_of(user_id=turn.user_id)
             if out_price > 0:
                 max_tokens = min(max_tokens, math.floor((available - prompt_cost) / out_price))
-            elif available < Decimal("0.01"):
+            elif available < KOPECK:
                 break
             continue
         turn.max_tokens = max_tokens
@@ -197,13 +145,13 @@ def reply_start(
 
     Raises:
         ModelNotFound: unknown or disabled model.
-        ModelIsMedia: an image or video model (the caller dispatches to the media service).
+        ModelIsMedia: an image or video model (the caller dispatches to `media_reply_start`).
         ChatNotConfigured: no OpenRouter key, so no chat model can answer.
         ChatNotFound: `chat_id` is not one of the user's chats.
-        MessageRejected: too long for the model, or images for a model that cannot see them.
+        prompt.MessageRejected: too long for the model, or images for a model that cannot see them.
         InsufficientFunds: the available balance cannot pay for a minimal reply.
     """
-    model = AIModel.objects.filter(model_id=model_id, enabled=True).first()
+    model = catalog.enabled_model(model_id=model_id)
     if model is None:
         raise ModelNotFound(model_id)
     if model.is_media:
@@ -211,11 +159,13 @@ def reply_start(
     if not openrouter.is_configured():
         raise ChatNotConfigured
     if image_urls and not model.supports_vision:
-        raise MessageRejected(_("Эта модель не понимает изображения: выберите модель с пометкой «зрение»."))
+        raise prompt.MessageRejected(
+            _("Эта модель не понимает изображения: выберите модель с пометкой «зрение».")
+        )
     # Only the user's own uploads go upstream: the provider fetches each URL, and it must not
     # be pointed at arbitrary addresses (or at somebody else's pictures) through us.
     if not all(media_services.upload_url_is_owned(user=user, url=url) for url in image_urls):
-        raise MessageRejected(_("Прикладывать можно только свои изображения, загруженные через сайт."))
+        raise prompt.MessageRejected(_("Прикладывать можно только свои изображения, загруженные через сайт."))
     if chat_id is None:
         chat = Chat.objects.create(user=user, model=model.model_id, title=text.strip()[:TITLE_LENGTH])
         history: list[dict] = []
@@ -223,7 +173,7 @@ def reply_start(
         chat = Chat.objects.filter(pk=chat_id, user=user).first()
         if chat is None:
             raise ChatNotFound(chat_id)
-        history = _history(chat, vision=model.supports_vision)
+        history = prompt.history(chat, vision=model.supports_vision)
     question = Message(
         chat=chat,
         role=Message.Role.USER,
@@ -232,8 +182,8 @@ def reply_start(
         image_urls=list(image_urls),
         model=model.model_id,
     )
-    messages, prompt_tokens = _trim_to_context(
-        history, _payload(question, vision=model.supports_vision), context_length=model.context_length
+    messages, prompt_tokens = prompt.trim_to_context(
+        history, prompt.payload(question, vision=model.supports_vision), context_length=model.context_length
     )
     answer = Message(
         chat=chat, role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING
@@ -245,6 +195,7 @@ def reply_start(
         chat_id=chat.pk,
         message_id=answer.pk,
         model_id=model.model_id,
+        model_name=model.name,
         cost_input=model.cost_input,
         cost_output=model.cost_output,
         messages=messages,
@@ -256,10 +207,6 @@ def reply_start(
     # Last, so the wallet row is locked only for the moment before the commit.
     _reserve(turn=turn, context_length=model.context_length)
     return turn
-
-
-def _balance(user_id: int) -> Decimal:
-    return Wallet.objects.values_list("balance", flat=True).get(pk=user_id)
 
 
 def _settle(
@@ -291,20 +238,7 @@ def _settle(
     return hold
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How a stream ended, as the view saw it."""
-
-    text: str
-    usage: openrouter.Usage | None = None
-    # A message for the log when the reply failed (upstream error, timeout, lost connection).
-    error: str = ""
-    # The user stopped it or went away.
-    stopped: bool = False
-    generation_id: str = ""
-
-
-def reply_finish(*, turn: Turn, outcome: Outcome) -> Decimal | None:
+def reply_finish(*, turn: Turn, end: StreamEnd) -> Decimal | None:
     """Records the reply and settles its hold; returns the wallet's balance afterwards.
 
     Returns None when nothing was charged because the reply failed before any content. A reply
@@ -314,40 +248,40 @@ def reply_finish(*, turn: Turn, outcome: Outcome) -> Decimal | None:
     now = timezone.now()
     with transaction.atomic():
         Chat.objects.filter(pk=turn.chat_id).update(updated_at=now)
-        failed_early = outcome.error and not outcome.text
-        if failed_early or (outcome.stopped and not outcome.text and not outcome.generation_id):
+        failed_early = end.error and not end.text
+        if failed_early or (end.stopped and not end.text and not end.generation_id):
             # Nothing was delivered: the provider does not bill a failed request, and one
             # stopped before it even started cannot be looked up.
             hold_release(reference=turn.hold_reference)
             status = Message.Status.ERROR if failed_early else Message.Status.PARTIAL
-            Message.objects.filter(pk=turn.message_id).update(status=status, error=outcome.error)
+            Message.objects.filter(pk=turn.message_id).update(status=status, error=end.error)
             return None
-        status = Message.Status.PARTIAL if outcome.stopped or outcome.error else Message.Status.COMPLETE
-        fields = {"content": outcome.text, "status": status, "error": outcome.error}
-        if outcome.usage is not None:
+        status = Message.Status.PARTIAL if end.stopped or end.error else Message.Status.COMPLETE
+        fields = {"content": end.text, "status": status, "error": end.error}
+        if end.usage is not None:
             hold = _settle(
                 message_id=turn.message_id,
                 hold_reference=turn.hold_reference,
                 prices=(turn.cost_input, turn.cost_output),
-                usage=outcome.usage,
+                usage=end.usage,
                 fields=fields,
             )
             # The charge's ledger entry already knows the balance it left.
-            return hold.entry.balance_after if hold.entry else _balance(turn.user_id)
+            return hold.entry.balance_after if hold.entry else wallets.balance_of(user_id=turn.user_id)
         Message.objects.filter(pk=turn.message_id).update(
-            tokens_in=turn.prompt_tokens, tokens_out=estimate_tokens(outcome.text), **fields
+            tokens_in=turn.prompt_tokens, tokens_out=estimate_tokens(end.text), **fields
         )
-        if outcome.generation_id:
+        if end.generation_id:
             transaction.on_commit(
-                lambda: tasks.reply_settle_from_generation.delay(turn.message_id, outcome.generation_id)
+                lambda: tasks.reply_settle_from_generation.delay(turn.message_id, end.generation_id)
             )
         else:
             reply_settle_estimated(message_id=turn.message_id)
-    return _balance(turn.user_id)
+    return wallets.balance_of(user_id=turn.user_id)
 
 
 def reply_settle(*, message_id: int, usage: openrouter.Usage) -> Hold:
-    """Settles a reply's hold from OpenRouter's record of the generation; idempotent."""
+    """Settles a reply's hold from `usage`, at the prices the hold recorded; idempotent."""
     reference = f"msg:{message_id}"
     with transaction.atomic():
         hold = Hold.objects.select_for_update().get(reference=reference)
@@ -355,6 +289,16 @@ def reply_settle(*, message_id: int, usage: openrouter.Usage) -> Hold:
             return hold  # settled already, or expired and released
         prices = (Decimal(hold.metadata["cost_input"]), Decimal(hold.metadata["cost_output"]))
         return _settle(message_id=message_id, hold_reference=reference, prices=prices, usage=usage, fields={})
+
+
+def reply_settle_from_generation(*, message_id: int, generation_id: str) -> Hold:
+    """Settles a reply that ended without usage by OpenRouter's record of its generation.
+
+    Raises:
+        openrouter.OpenRouterError: no record yet (`GenerationNotReady`) or OpenRouter cannot be
+            asked; the task retries, then settles by `reply_settle_estimated`.
+    """
+    return reply_settle(message_id=message_id, usage=openrouter.generation_stats(generation_id))
 
 
 def reply_settle_estimated(*, message_id: int) -> Hold:
@@ -370,9 +314,10 @@ def reply_settle_estimated(*, message_id: int) -> Hold:
 
 def media_reply_start(
     *, user, model: AIModel, text: str, chat_id: int | None = None
-) -> tuple[Chat, Generation]:
+) -> tuple[Chat, Generation, Message]:
     """An image or video model chosen in the chat: the media service generates, the chat keeps
-    the prompt and (on the assistant message the service creates) the result.
+    the prompt and an assistant message pointing at the generation (chats.receivers puts the
+    result on it when the job finishes). Returns the chat, the generation and that message.
 
     Raises:
         ChatNotFound: `chat_id` is not one of the user's chats.
@@ -388,20 +333,33 @@ def media_reply_start(
         question = Message.objects.create(
             chat=chat, role=Message.Role.USER, content=text, model=model.model_id
         )
+    answer = Message(
+        chat=chat, role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING
+    )
+
+    def attach(generation: Generation) -> None:
+        answer.generation = generation
+        answer.save()
+
     # Committed first: the media service calls Fal outside any transaction.
     try:
-        generation = media_services.generation_start(user=user, model=model, prompt=text, chat=chat)
+        generation = media_services.generation_start(user=user, model=model, prompt=text, on_created=attach)
     except Exception:
         question.delete()
         if chat_id is None:
             chat.delete()
         raise
-    return chat, generation
+    return chat, generation, answer
 
 
 # Chats -----------------------------------------------------------------------------------------
 def chat_create(*, user, model_id: str, title: str = "") -> Chat:
-    if not AIModel.objects.filter(model_id=model_id, enabled=True).exists():
+    """An empty chat with an enabled model.
+
+    Raises:
+        ModelNotFound: unknown or disabled model.
+    """
+    if catalog.enabled_model(model_id=model_id) is None:
         raise ModelNotFound(model_id)
     return Chat.objects.create(
         user=user, model=model_id, title=title.strip()[: Chat._meta.get_field("title").max_length]

@@ -1,10 +1,11 @@
-"""Celery tasks for chats: thin, they take ids and call a service."""
+"""Celery tasks for chats: thin, named after the service each calls, which each imports in its
+body (the services import this module to queue them)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from chats import openrouter, services
+from chats.openrouter import OpenRouterError
 
 # OpenRouter records a generation shortly after it ends; until then /generation answers 404.
 SETTLE_RETRIES = 6
@@ -17,12 +18,13 @@ def reply_settle_from_generation(self, message_id: int, generation_id: str) -> s
     Retried with backoff while OpenRouter has no record or cannot be reached; after the last
     try the reply is charged by an estimate of the streamed text. Never more than the hold.
     """
+    from chats.services import reply_settle_estimated, reply_settle_from_generation
+
     try:
-        usage = openrouter.generation_stats(generation_id)
-    except openrouter.OpenRouterError as exc:
+        reply_settle_from_generation(message_id=message_id, generation_id=generation_id)
+    except OpenRouterError as exc:
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 300)) from exc
-        services.reply_settle_estimated(message_id=message_id)
+        reply_settle_estimated(message_id=message_id)
         return "estimated"
-    services.reply_settle(message_id=message_id, usage=usage)
     return "settled"

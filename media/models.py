@@ -71,23 +71,6 @@ class Generation(models.Model):
     kind = models.CharField(_("вид"), max_length=10)
     prompt = models.TextField(_("запрос"))
     price = models.DecimalField(_("цена, ₽"), max_digits=12, decimal_places=2)
-    chat = models.ForeignKey(
-        "chats.Chat",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="generations",
-        verbose_name=_("чат"),
-    )
-    # The assistant message that shows the result in the chat.
-    message = models.OneToOneField(
-        "chats.Message",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="generation",
-        verbose_name=_("сообщение"),
-    )
     status = models.CharField(_("состояние"), max_length=10, choices=Status.choices, default=Status.PENDING)
     hold_reference = models.CharField(_("ключ резерва"), max_length=200)
     fal_request_id = models.CharField(_("ID запроса Fal"), max_length=200, blank=True)

@@ -17,6 +17,7 @@ import io
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,9 +31,9 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from catalog.models import AIModel
-from chats.models import Chat, Message
 from media import fal, tasks
 from media.models import Generation, Upload
+from media.signals import generation_finished
 from wallets.services import hold_place, hold_release, hold_settle
 
 logger = logging.getLogger(__name__)
@@ -144,11 +145,14 @@ def upload_url_is_owned(*, user, url: str) -> bool:
     return Upload.objects.filter(owner=user, url=url).exists()
 
 
-def generation_start(*, user, model: AIModel, prompt: str, chat: Chat | None = None) -> Generation:
+def generation_start(
+    *, user, model: AIModel, prompt: str, on_created: Callable[[Generation], object] | None = None
+) -> Generation:
     """Reserves the model's price, submits the job to Fal and returns without waiting.
 
-    With `chat`, an assistant message (status pending) is created in it; the result or the
-    error lands on that message. The caller saves the user's own message.
+    `on_created(generation)` runs inside the transaction that reserves the money and records the
+    job, before anything is submitted: the chat attaches its message there, so the job cannot
+    finish (`generation_finished`) before the message that shows it exists.
 
     Raises:
         PromptEmpty: nothing to generate from.
@@ -168,15 +172,15 @@ def generation_start(*, user, model: AIModel, prompt: str, chat: Chat | None = N
             amount=model.price_per_generation,
             reference=reference,
             description=_("Генерация: %(model)s") % {"model": model.name},
-            metadata={"generation": True, "model": model.model_id, "generation_id": str(generation_id)},
+            metadata={
+                "generation": True,
+                "model": model.model_id,
+                "model_name": model.name,
+                "generation_id": str(generation_id),
+            },
             # The hold must outlive the job's deadline, or the expiry sweep would free it mid-job.
             ttl=timedelta(seconds=settings.MEDIA_GENERATION_TIMEOUT + settings.WALLET_HOLD_TTL_SECONDS),
         )
-        message = None
-        if chat is not None:
-            message = Message.objects.create(
-                chat=chat, role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING
-            )
         generation = Generation.objects.create(
             id=generation_id,
             user=user,
@@ -184,10 +188,10 @@ def generation_start(*, user, model: AIModel, prompt: str, chat: Chat | None = N
             kind=model.kind,
             prompt=prompt,
             price=model.price_per_generation,
-            chat=chat,
-            message=message,
             hold_reference=reference,
         )
+        if on_created is not None:
+            on_created(generation)
     # The network call happens after the hold is committed and outside any transaction.
     try:
         submission = fal.submit(model=model.model_id, arguments={"prompt": prompt})
@@ -225,7 +229,7 @@ def generation_poll(*, generation_id) -> Generation:
             logger.warning("Fal status for generation %s refused: %s", generation.pk, exc)
             return _fail(generation, error=_("Генерация не удалась. Деньги не списаны."))
         if state is not None and state.status == fal.COMPLETED:
-            return _finish(generation, error=state.error)
+            return _complete(generation, error=state.error)
         if (
             state is not None
             and state.status == fal.IN_PROGRESS
@@ -239,7 +243,7 @@ def generation_poll(*, generation_id) -> Generation:
     return generation
 
 
-def _finish(generation: Generation, *, error: str) -> Generation:
+def _complete(generation: Generation, *, error: str) -> Generation:
     """Copies a completed job's files into our storage and charges for it, once."""
     try:
         if error:
@@ -275,19 +279,13 @@ def _finish(generation: Generation, *, error: str) -> Generation:
         )
         if claimed == 1:
             hold_settle(reference=generation.hold_reference, amount=generation.price)
-            if generation.message_id:
-                is_video = generation.kind == AIModel.Kind.VIDEO
-                Message.objects.filter(pk=generation.message_id).update(
-                    image_url="" if is_video else result_urls[0],
-                    attachment_url=result_urls[0] if is_video else "",
-                    status=Message.Status.COMPLETE,
-                    cost=generation.price,
-                )
+            generation.refresh_from_db()
+            generation_finished.send(sender=Generation, generation=generation)
     if claimed != 1:
         # Another run of the task finished it first; its files are the ones on record.
         for name in stored:
             default_storage.delete(name)
-    generation.refresh_from_db()
+        generation.refresh_from_db()
     return generation
 
 
@@ -309,13 +307,10 @@ def _fail(generation: Generation, *, error: str) -> Generation:
         failed = Generation.objects.filter(pk=generation.pk, status__in=Generation.ACTIVE).update(
             status=Generation.Status.FAILED, error=error, finished_at=timezone.now()
         )
+        generation.refresh_from_db()
         if failed == 1:
             hold_release(reference=generation.hold_reference)
-            if generation.message_id:
-                Message.objects.filter(pk=generation.message_id).update(
-                    status=Message.Status.ERROR, error=error
-                )
-    generation.refresh_from_db()
+            generation_finished.send(sender=Generation, generation=generation)
     return generation
 
 

@@ -1,7 +1,8 @@
+"""Celery tasks for media: thin, named after the service each calls, which each imports in its
+body (the services import this module to queue them)."""
+
 from celery import shared_task
 from django.conf import settings
-
-from media import services
 
 
 @shared_task(
@@ -16,9 +17,13 @@ from media import services
     retry_backoff=True,
 )
 def generation_poll(generation_id: str) -> None:
-    services.generation_poll(generation_id=generation_id)
+    from media.services import generation_poll
+
+    generation_poll(generation_id=generation_id)
 
 
 @shared_task
 def generations_expire() -> int:
-    return services.generations_expire()
+    from media.services import generations_expire
+
+    return generations_expire()

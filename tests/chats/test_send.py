@@ -17,7 +17,7 @@ from websockets.sync.client import connect as websocket_connect
 
 from accounts.middleware import SEEN_KEY, STARTED_KEY
 from chats.models import Chat, Message
-from chats.services import reply_cost
+from chats.pricing import reply_cost
 from tests.helpers import balance, fund, send, session_key_for
 from wallets.models import Hold, LedgerEntry, Wallet
 

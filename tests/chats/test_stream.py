@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from chats.models import Chat, Message
-from chats.services import reply_cost
+from chats.pricing import reply_cost
 from tests.helpers import fund, http_client, send, wait_until
 from wallets.models import Hold, LedgerEntry, Wallet
 

@@ -6,11 +6,10 @@ from django.test import Client
 from django.utils import timezone
 
 from catalog.models import AIModel
-from chats.models import Chat, Message
 from media import fal as fal_client
 from media import services, tasks
 from media.models import Generation
-from tests.fakes.fal import FAL_KEY, MP4_BYTES
+from tests.fakes.fal import FAL_KEY
 from tests.helpers import MEDIA_PRICE, fund, in_threads, ledger_mismatches, wallet_of
 from wallets.models import Hold, LedgerEntry
 from wallets.services import hold_place
@@ -218,61 +217,6 @@ def test_a_result_over_the_size_limit_is_refused_and_not_charged(
     assert generation.status == Generation.Status.FAILED
     assert s3.names() == []
     assert wallet_of(alice).held == 0
-
-
-def test_a_generation_in_a_chat_lands_on_a_pending_assistant_message(
-    alice, image_model, fal, s3, django_capture_on_commit_callbacks
-):
-    fund(alice)
-    chat = Chat.objects.create(user=alice, model=image_model.model_id)
-
-    with django_capture_on_commit_callbacks() as queued:
-        generation = services.generation_start(user=alice, model=image_model, prompt="a cat", chat=chat)
-
-    message = generation.message
-    assert (message.chat, message.role, message.status) == (
-        chat,
-        Message.Role.ASSISTANT,
-        Message.Status.PENDING,
-    )
-    for callback in queued:
-        callback()
-    message.refresh_from_db()
-    generation.refresh_from_db()
-    assert message.status == Message.Status.COMPLETE
-    assert message.image_url == generation.result_urls[0]
-    assert message.cost == MEDIA_PRICE
-
-
-def test_a_video_lands_on_the_message_as_an_attachment(
-    alice, video_model, fal, s3, django_capture_on_commit_callbacks
-):
-    fund(alice)
-    fal.result_files = [(MP4_BYTES, "video/mp4")]
-    chat = Chat.objects.create(user=alice, model=video_model.model_id)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        generation = services.generation_start(user=alice, model=video_model, prompt="waves", chat=chat)
-
-    message = Message.objects.get(pk=generation.message_id)
-    [name] = s3.names()
-    assert name.endswith(".mp4")
-    assert (message.attachment_url, message.image_url) == (f"{s3.endpoint_url}/{s3.bucket}/{name}", "")
-
-
-def test_a_failed_generation_in_a_chat_shows_the_error_on_its_message(
-    alice, image_model, fal, s3, django_capture_on_commit_callbacks
-):
-    fund(alice)
-    fal.outcome = "fail"
-    chat = Chat.objects.create(user=alice, model=image_model.model_id)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        generation = services.generation_start(user=alice, model=image_model, prompt="a cat", chat=chat)
-
-    message = Message.objects.get(pk=generation.message_id)
-    assert message.status == Message.Status.ERROR
-    assert "Деньги не списаны" in message.error
 
 
 def test_too_low_a_balance_is_a_402_and_nothing_is_submitted(alice, image_model, fal, s3, generate):

@@ -2,6 +2,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from catalog.models import AIModel
 from wallets.services import hold_place, hold_settle, wallet_adjust, wallet_credit
@@ -45,19 +46,40 @@ def test_the_statement_lists_the_users_entries_newest_first_with_the_balance_aft
     assert "498,75 ₽" in page
 
 
-def test_a_chat_message_names_its_model_and_links_to_the_chat(alice, alice_client):
-    AIModel.objects.update_or_create(model_id="openai/gpt-4o", defaults={"name": "GPT-4o", "group": "OpenAI"})
-    wallet_credit(user=alice, amount=Decimal("50"), reference="yookassa:1")
-    hold_place(
-        user=alice, amount=Decimal("5"), reference="msg:7", metadata={"chat_id": 42, "model": "openai/gpt-4o"}
-    )
-    hold_settle(reference="msg:7", amount=Decimal("0.5"))
+def test_a_chat_message_names_its_model_and_links_to_the_chat_it_paid_for(alice, alice_client, settings):
+    from chats import openrouter, services
 
-    page = alice_client.get("/wallet/").content.decode()
+    settings.OPENROUTER_API_KEY = "key"  # the reply is recorded, never sent anywhere
+    AIModel.objects.update_or_create(
+        model_id="openai/gpt-4o", defaults={"name": "GPT-4o", "group": "OpenAI", "enabled": True}
+    )
+    wallet_credit(user=alice, amount=Decimal("50"), reference="yookassa:1")
+    turn = services.reply_start(user=alice, model_id="openai/gpt-4o", text="Привет")
+    services.reply_finish(
+        turn=turn, end=services.StreamEnd(text="Здравствуйте", usage=openrouter.Usage(20, 4))
+    )
+    # An admin renames the model afterwards: the statement keeps the name it was charged under.
+    AIModel.objects.filter(model_id="openai/gpt-4o").update(name="GPT-4o (old)")
+
+    page = alice_client.get(reverse("wallet_statement")).content.decode()
+    [link] = re.findall(r'href="([^"]+)"[^>]*data-testid="entry-chat-link"', page)
+    chat_page = alice_client.get(link)
 
     assert "Сообщение в чате" in page
-    assert "· GPT-4o" in page
-    assert 'href="/chat/?id=42"' in page
+    assert "· GPT-4o<" in page
+    assert chat_page.status_code == 200
+    assert chat_page.context["chat_config"]["chat"] == turn.chat_id
+
+
+def test_a_link_to_somebody_elses_chat_opens_no_chat(alice, bob, client):
+    from chats.models import Chat
+
+    bobs = Chat.objects.create(user=bob, model="openai/gpt-4o")
+    client.force_login(alice)
+
+    response = client.get(f"{reverse('chat')}?chat={bobs.pk}")
+
+    assert response.context["chat_config"]["chat"] is None
 
 
 def test_generations_refunds_and_adjustments_say_what_they_were(alice, alice_client, make_user):

@@ -1,0 +1,50 @@
+"""The catalog as the chat shows it: grouped as the old system's AI_MODELS_GROUPS for
+`/api/chats/models`, and with RUB prices for the chat and pricing pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from catalog import selectors
+from catalog.models import AIModel
+from chats.pricing import rub_per_million
+
+
+def _grouped(models: Iterable[AIModel], entry: Callable[[AIModel], object]) -> list[dict]:
+    groups: dict[str, dict] = {}
+    for model in models:
+        group = groups.setdefault(model.group, {"name": model.group, "icon": model.group_icon, "models": []})
+        group["models"].append(entry(model))
+    return list(groups.values())
+
+
+def api_groups() -> list[dict]:
+    """`[{name, icon, models: [AIModel]}]`, enabled models only (chats.serializers renders it)."""
+    return _grouped(selectors.enabled_models(), lambda model: model)
+
+
+def page_groups() -> list[dict]:
+    """The groups with what the chat and pricing pages show of each model: RUB prices, kind,
+    vision, context length."""
+    return _grouped(
+        selectors.enabled_models(),
+        lambda model: {
+            "id": model.model_id,
+            "name": model.name,
+            "kind": model.kind,
+            "vision": model.supports_vision,
+            "context_length": model.context_length,
+            "rub_input": str(rub_per_million(model.cost_input)),
+            "rub_output": str(rub_per_million(model.cost_output)),
+            "rub_per_generation": str(model.price_per_generation or ""),
+        },
+    )
+
+
+def of_kind(groups: list[dict], *, chat: bool) -> list[dict]:
+    """The page groups with only their chat models (or only their media models), empty ones left out."""
+    picked = [
+        {**group, "models": [model for model in group["models"] if (model["kind"] == "chat") == chat]}
+        for group in groups
+    ]
+    return [group for group in picked if group["models"]]

@@ -1,0 +1,61 @@
+"""The media API's shapes: each serializer builds the answer and describes it in the schema."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from config.api import DateTimeField
+from media.models import Generation, Upload
+
+
+class GenerationSerializer(serializers.ModelSerializer):
+    """A generation as its page polls it: pending, running, completed (with the files in our
+    storage) or failed (with a readable error)."""
+
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=Generation.Status.choices)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    result_urls = serializers.ListField(child=serializers.URLField())
+    message_id = serializers.SerializerMethodField()
+    created_at = DateTimeField()
+
+    class Meta:
+        model = Generation
+        fields = [
+            "id",
+            "status",
+            "model",
+            "kind",
+            "prompt",
+            "price",
+            "result_urls",
+            "error",
+            "message_id",
+            "created_at",
+        ]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_message_id(self, generation: Generation) -> int | None:
+        # The chat message showing the job, when the chat started it. chats.Message points here
+        # (media imports nothing of chats); `chat_message` is the reverse name it declares.
+        message = getattr(generation, "chat_message", None)
+        return message.pk if message is not None else None
+
+
+class GenerateRequestSerializer(serializers.Serializer):
+    model = serializers.CharField(max_length=200)
+    prompt = serializers.CharField(max_length=4000, allow_blank=True)
+
+
+class UploadRequestSerializer(serializers.Serializer):
+    file = serializers.ImageField()
+
+
+@extend_schema_serializer(component_name="UploadResponse")
+class UploadSerializer(serializers.ModelSerializer):
+    """A stored picture: its public URL, to attach to a vision prompt."""
+
+    class Meta:
+        model = Upload
+        fields = ["url"]

@@ -7,8 +7,7 @@
 document.addEventListener("alpine:init", () => {
   const config = JSON.parse(document.getElementById("chat-config").textContent);
   const t = config.i18n;
-  const lang = document.documentElement.lang || "ru";
-  const money = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const { money } = window.http;
   const fill = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 
   const models = new Map();
@@ -32,10 +31,6 @@ document.addEventListener("alpine:init", () => {
   function renderMarkdown(element, text) {
     element.innerHTML = window.DOMPurify.sanitize(window.marked.parse(text));
     for (const code of element.querySelectorAll("pre code")) window.hljs.highlightElement(code);
-  }
-
-  function csrfToken() {
-    return document.querySelector("[name=csrfmiddlewaretoken]").value;
   }
 
   function messageNode(role) {
@@ -63,7 +58,7 @@ document.addEventListener("alpine:init", () => {
   function costText(message) {
     if (message.status === "partial" && Number(message.cost) === 0) return `${t.stopped} · ${t.cost_pending}`;
     const cost = fill(t.cost, {
-      cost: money.format(Number(message.cost)),
+      cost: money(message.cost),
       tokens_in: message.tokens_in,
       tokens_out: message.tokens_out,
     });
@@ -89,7 +84,6 @@ document.addEventListener("alpine:init", () => {
       balance: Number(config.balance),
 
       init() {
-        const params = new URLSearchParams(window.location.search);
         const remembered = window.localStorage.getItem("chat:model");
         if (remembered && models.has(remembered)) this.modelId = remembered;
         this.$watch("modelId", (value) => {
@@ -97,7 +91,8 @@ document.addEventListener("alpine:init", () => {
           if (!models.get(value)?.vision) this.images = [];
         });
         this.loadChats();
-        if (params.get("chat")) this.selectChat(Number(params.get("chat")));
+        // `?chat=<id>` (the page checked it is the user's own chat).
+        if (config.chat) this.selectChat(config.chat);
       },
 
       get model() {
@@ -122,7 +117,7 @@ document.addEventListener("alpine:init", () => {
         return !this.streaming;
       },
       get balanceText() {
-        return `${money.format(this.balance)} ₽`;
+        return `${money(this.balance)} ₽`;
       },
       get hasMore() {
         return this.nextPage !== null;
@@ -144,15 +139,8 @@ document.addEventListener("alpine:init", () => {
         this.chats = this.chats.map((chat) => this.decorate(chat));
       },
 
-      async api(url, options = {}) {
-        const response = await fetch(url, {
-          credentials: "same-origin",
-          ...options,
-          headers: { "X-CSRFToken": csrfToken(), ...(options.headers || {}) },
-        });
-        const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
-        if (!response.ok) throw new Error(data.detail || t.network);
-        return data;
+      api(url, options = {}) {
+        return window.http.request(url, { fallback: t.network, ...options });
       },
 
       async loadChats(page = 1) {
@@ -205,11 +193,7 @@ document.addEventListener("alpine:init", () => {
         const title = window.prompt(t.rename, chat ? chat.title : "");
         if (title === null) return;
         try {
-          await this.api(`/api/chats/${id}`, {
-            method: "PATCH",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ title }),
-          });
+          await this.api(`/api/chats/${id}`, { method: "PATCH", json: { title } });
           await this.loadChats();
         } catch (error) {
           this.error = error.message;
@@ -320,7 +304,7 @@ document.addEventListener("alpine:init", () => {
           const response = await fetch("/api/chats/send", {
             method: "POST",
             credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+            headers: { "Content-Type": "application/json", "X-CSRFToken": window.http.csrfToken() },
             body: JSON.stringify(body),
             signal: controller.signal,
           });
@@ -328,7 +312,7 @@ document.addEventListener("alpine:init", () => {
             const data = await response.json().catch(() => ({}));
             if (data.type === "media") {
               this.chatId = data.chat_id;
-              this.showGeneration(this.append("assistant", t.generating), data.generation);
+              this.showGeneration(this.append("assistant", ""), data.generation);
               this.loadChats();
             } else {
               this.error = data.detail || t.network;
@@ -369,23 +353,15 @@ document.addEventListener("alpine:init", () => {
         }
       },
 
-      // A media model's reply: pending until the job ends, then its picture or video.
+      // A media model's reply: the generation card (templates/media/generation_card.html),
+      // pending until the job ends, then its picture or video.
       showGeneration(node, generation) {
-        const { poll, view } = window.mediaGeneration;
-        const draw = (update) => {
-          const shown = view(update);
-          if (shown.failed) node.body.textContent = shown.error;
-          if (!shown.url) return;
-          const media = document.createElement(shown.isVideo ? "video" : "img");
-          media.src = shown.url;
-          if (shown.isVideo) media.controls = true;
-          else media.alt = "";
-          media.className = "max-h-96 rounded-lg";
-          node.images.replaceChildren(media);
-          node.body.textContent = "";
-        };
-        draw(generation);
-        if (view(generation).pending) poll(generation.id, draw).catch(() => {});
+        const card = window.mediaGeneration.card(generation);
+        card.classList.add("w-64", "max-w-full");
+        // The prompt is the user's message just above.
+        card.querySelector("figcaption").remove();
+        node.images.replaceChildren(card);
+        node.meta.textContent = t.generating;
       },
 
       // One NDJSON line; returns true when the reply reached its end (balance or error).

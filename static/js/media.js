@@ -1,16 +1,14 @@
 // Media: uploads and Fal.ai generations.
 //
-// `window.mediaGeneration.poll(id, onUpdate)` asks GET /api/media/generations/<id> until the job
-// is completed or failed, calls `onUpdate(generation)` with every answer and resolves with the
-// last one; the chat page uses it for a media model's pending message. `mediaGeneration.view(g)`
-// turns an answer into flags a CSP-build Alpine template can read (pending, failed, isImage,
-// isVideo, url, error).
+// One generation card (templates/media/generation_card.html) serves the gallery and the chat:
+// the `mediaGeneration` component draws it from its data-* attributes and polls
+// GET /api/media/generations/<id> while the job runs. `window.mediaGeneration.card(generation)`
+// clones the page's <template id="generation-card"> for a job started on the page (the API's
+// Generation shape), ready to be inserted; Alpine starts it once it is in the document.
 (() => {
-  const POLL_INTERVAL_MS = 1500;
   const ACTIVE = ["pending", "running"];
 
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
+  // A generation (the API's shape) as flags a CSP-build Alpine template can read.
   function view(generation) {
     const done = generation.status === "completed";
     const url = done ? generation.result_urls[0] || "" : "";
@@ -25,130 +23,118 @@
     };
   }
 
-  async function poll(id, onUpdate, intervalMs = POLL_INTERVAL_MS) {
-    for (;;) {
-      let generation = null;
-      try {
-        const response = await fetch(`/api/media/generations/${encodeURIComponent(id)}`, {
-          credentials: "same-origin",
-          headers: { Accept: "application/json" },
-        });
-        if (response.status === 404) {
-          throw new Error("generation not found");
-        }
-        if (response.ok) {
-          generation = await response.json();
-        }
-      } catch (error) {
-        if (error.message === "generation not found") throw error;
-        // A network blip: ask again after the interval.
-      }
-      if (generation) {
-        onUpdate(generation);
-        if (!ACTIVE.includes(generation.status)) return generation;
-      }
-      await sleep(intervalMs);
-    }
+  function card(generation) {
+    const node = document.getElementById("generation-card").content.firstElementChild.cloneNode(true);
+    Object.assign(node.dataset, {
+      generationId: generation.id,
+      status: generation.status,
+      kindOfMedia: generation.kind,
+      url: generation.result_urls[0] || "",
+      error: generation.error || "",
+      prompt: generation.prompt,
+    });
+    return node;
   }
 
-  window.mediaGeneration = { poll, view };
-})();
+  window.mediaGeneration = { card };
 
-document.addEventListener("alpine:init", () => {
-  const { poll, view } = window.mediaGeneration;
+  document.addEventListener("alpine:init", () => {
+    Alpine.data("mediaGeneration", () => ({
+      status: "",
+      pending: false,
+      failed: false,
+      isImage: false,
+      isVideo: false,
+      url: "",
+      error: "",
+      prompt: "",
 
-  // A server-rendered card of a generation still in progress: it polls and swaps in the result.
-  Alpine.data("mediaGeneration", () => ({
-    status: "pending",
-    pending: true,
-    failed: false,
-    isImage: false,
-    isVideo: false,
-    url: "",
-    error: "",
+      init() {
+        const data = this.$el.dataset;
+        this.prompt = data.prompt;
+        const generation = {
+          status: data.status,
+          kind: data.kindOfMedia,
+          result_urls: data.url ? [data.url] : [],
+          error: data.error,
+        };
+        this.show(generation);
+        if (!this.pending) return;
+        window.http
+          .poll(`/api/media/generations/${encodeURIComponent(data.generationId)}`, {
+            done: (answer) => !ACTIVE.includes(answer.status),
+            onUpdate: (answer) => this.show(answer),
+          })
+          .catch(() => {});
+      },
 
-    init() {
-      poll(this.$el.dataset.generationId, (generation) => Object.assign(this, view(generation)));
-    },
-  }));
+      show(generation) {
+        Object.assign(this, view(generation));
+        this.$el.dataset.status = generation.status;
+      },
+    }));
 
-  // The gallery's forms: start a generation or upload a picture; new items appear on top.
-  Alpine.data("mediaStudio", () => ({
-    config: JSON.parse(document.getElementById("media-studio").textContent),
-    model: "",
-    prompt: "",
-    busy: false,
-    error: "",
-    fresh: [],
+    // The gallery's forms: start a generation or upload a picture; new cards appear on top.
+    Alpine.data("mediaStudio", () => ({
+      config: JSON.parse(document.getElementById("media-studio").textContent),
+      model: "",
+      prompt: "",
+      busy: false,
+      error: "",
+      added: 0,
 
-    init() {
-      this.model = this.config.models.length ? this.config.models[0].id : "";
-    },
+      init() {
+        this.model = this.config.models.length ? this.config.models[0].id : "";
+      },
 
-    get isEmpty() {
-      return this.fresh.length === 0;
-    },
+      get isEmpty() {
+        return this.added === 0;
+      },
 
-    csrfToken() {
-      return document.querySelector("[name=csrfmiddlewaretoken]").value;
-    },
+      show(node) {
+        this.$refs.items.prepend(node);
+        this.added += 1;
+      },
 
-    async send(url, options) {
-      this.error = "";
-      this.busy = true;
-      try {
-        const response = await fetch(url, {
-          method: "POST",
-          credentials: "same-origin",
-          ...options,
-          headers: { "X-CSRFToken": this.csrfToken(), Accept: "application/json", ...options.headers },
-        });
-        const data = await response.json();
-        if (!response.ok && !data.id) {
-          this.error = data.detail || this.config.messages.network;
+      // Resolves with the answer, or null after showing the error. A generation Fal refused
+      // (503) still comes back as a card, which shows why.
+      async send(url, options) {
+        this.error = "";
+        this.busy = true;
+        try {
+          return await window.http.request(url, { method: "POST", fallback: this.config.messages.network, ...options });
+        } catch (error) {
+          if (error.data && error.data.id) return error.data;
+          this.error = error.message;
           return null;
+        } finally {
+          this.busy = false;
         }
-        return data;
-      } catch (error) {
-        this.error = this.config.messages.network;
-        return null;
-      } finally {
-        this.busy = false;
-      }
-    },
+      },
 
-    async generate() {
-      const generation = await this.send("/api/media/generate", {
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ model: this.model, prompt: this.prompt }),
-      });
-      if (!generation) return;
-      this.prompt = "";
-      this.fresh.unshift({ key: generation.id, caption: generation.prompt, ...view(generation) });
-      // Alpine made the pushed object reactive: update that one, not the plain original.
-      const item = this.fresh[0];
-      poll(generation.id, (update) => Object.assign(item, view(update)));
-    },
+      async generate() {
+        const generation = await this.send("/api/media/generate", {
+          json: { model: this.model, prompt: this.prompt },
+        });
+        if (!generation) return;
+        this.prompt = "";
+        this.show(card(generation));
+      },
 
-    async upload(event) {
-      const file = event.target.files[0];
-      if (!file) return;
-      const body = new FormData();
-      body.append("file", file);
-      const uploaded = await this.send("/api/upload", { body, headers: {} });
-      event.target.value = "";
-      if (!uploaded) return;
-      this.fresh.unshift({
-        key: uploaded.url,
-        caption: this.config.messages.upload,
-        status: "upload",
-        pending: false,
-        failed: false,
-        isImage: true,
-        isVideo: false,
-        url: uploaded.url,
-        error: "",
-      });
-    },
-  }));
-});
+      async upload(event) {
+        const file = event.target.files[0];
+        if (!file) return;
+        const body = new FormData();
+        body.append("file", file);
+        const uploaded = await this.send("/api/upload", { body });
+        event.target.value = "";
+        if (!uploaded) return;
+        const node = document.getElementById("upload-card").content.firstElementChild.cloneNode(true);
+        node.querySelector("a").href = uploaded.url;
+        node.querySelector("img").src = uploaded.url;
+        node.querySelector("figcaption").textContent = this.config.messages.upload;
+        this.show(node);
+      },
+    }));
+  });
+})();

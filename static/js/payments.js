@@ -1,7 +1,6 @@
 // The top-up page: create the payment, render YooKassa's checkout widget with its token, then
 // ask our API for the payment's state until the webhook (or the poller) has settled it.
 document.addEventListener("alpine:init", () => {
-  const POLL_INTERVAL_MS = 1500;
   const POLL_ATTEMPTS = 40;
 
   Alpine.data("topup", () => ({
@@ -40,29 +39,18 @@ document.addEventListener("alpine:init", () => {
       this.amount = event.currentTarget.dataset.amount;
     },
 
-    csrfToken() {
-      return document.querySelector("[name=csrfmiddlewaretoken]").value;
-    },
-
     async submit() {
       this.error = "";
       this.state = "creating";
       let data;
       try {
-        const response = await fetch("/api/payment/create", {
+        data = await window.http.request("/api/payment/create", {
           method: "POST",
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrfToken() },
-          body: JSON.stringify({ amount: String(this.amount) }),
+          json: { amount: String(this.amount) },
+          fallback: this.config.messages.network,
         });
-        data = await response.json();
-        if (!response.ok) {
-          this.error = data.detail || this.config.messages.network;
-          this.state = "form";
-          return;
-        }
-      } catch {
-        this.error = this.config.messages.network;
+      } catch (error) {
+        this.error = error.message;
         this.state = "form";
         return;
       }
@@ -97,27 +85,18 @@ document.addEventListener("alpine:init", () => {
     async check() {
       this.closeWidget();
       this.state = "checking";
-      for (let attempt = 0; attempt < POLL_ATTEMPTS; attempt += 1) {
-        try {
-          const response = await fetch(`/api/payment/${this.paymentId}`, { credentials: "same-origin" });
-          if (response.ok) {
-            const payment = await response.json();
-            if (payment.status === "succeeded") {
-              this.balance = payment.wallet.balance;
-              this.state = "success";
-              return;
-            }
-            if (payment.status === "canceled") {
-              this.fail(this.config.messages.failed);
-              return;
-            }
-          }
-        } catch {
-          // A dropped request is retried on the next round.
-        }
-        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      const payment = await window.http
+        .poll(`/api/payment/${this.paymentId}`, {
+          done: (answer) => ["succeeded", "canceled"].includes(answer.status),
+          attempts: POLL_ATTEMPTS,
+        })
+        .catch(() => null);
+      if (payment && payment.status === "succeeded") {
+        this.balance = payment.wallet.balance;
+        this.state = "success";
+      } else {
+        this.fail(this.config.messages[payment ? "failed" : "pending"]);
       }
-      this.fail(this.config.messages.pending);
     },
 
     fail(message) {

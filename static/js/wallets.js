@@ -7,10 +7,6 @@ document.addEventListener("alpine:init", () => {
     // Kept outside Alpine's reactive state: a proxied WebSocket cannot call its own methods.
     let socket = null;
     let retries = 0;
-    const format = new Intl.NumberFormat(document.documentElement.lang || "ru", {
-      minimumFractionDigits: 2,
-      maximumFractionDigits: 2,
-    });
 
     return {
       text: "",
@@ -21,7 +17,7 @@ document.addEventListener("alpine:init", () => {
       },
 
       show(balance) {
-        this.text = `${format.format(Number(balance))} ₽`;
+        this.text = `${window.http.money(balance)} ₽`;
       },
 
       connect() {

@@ -3,6 +3,8 @@
 The streamed endpoints (settings.STREAM_PATHS) are served by Django too, through a handler
 with a shorter middleware chain that stays in the event loop (config/stream.py).
 
+Every HTTP request's body is bounded before it is read (config/limits.py).
+
 Served by uvicorn in `make run` and production; `manage.py runserver` uses daphne.
 """
 
@@ -19,6 +21,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config.limits import BodyLimit  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.stream import StreamHandler  # noqa: E402
 
@@ -32,7 +35,7 @@ async def http_app(scope, receive, send):
 
 application = ProtocolTypeRouter(
     {
-        "http": http_app,
+        "http": BodyLimit(http_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -23,7 +23,7 @@ from django.conf import settings  # noqa: E402
 
 from config.limits import BodyLimit  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from config.stream import StreamHandler  # noqa: E402
+from config.stream import StreamHandler, drain  # noqa: E402
 
 stream_asgi_app = StreamHandler()
 
@@ -33,9 +33,23 @@ async def http_app(scope, receive, send):
     await app(scope, receive, send)
 
 
+async def lifespan(scope, receive, send):
+    """Start-up has nothing to do; at shutdown, replies cancelled by the server's graceful
+    timeout record and bill what they relayed before the process exits."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await drain(timeout=settings.STREAM_DRAIN_TIMEOUT)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 application = ProtocolTypeRouter(
     {
         "http": BodyLimit(http_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "lifespan": lifespan,
     }
 )

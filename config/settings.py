@@ -106,6 +106,9 @@ MIDDLEWARE = [
 # The streamed endpoints run a shorter chain whose hooks stay in the event loop (config/stream.py
 # says why and what is left out); config/asgi.py sends STREAM_PATHS to it.
 STREAM_PATHS = ("/api/chats/send",)
+# A stopping server gives replies it cancelled this long to record what they relayed
+# (bin/serve's graceful timeout comes first; compose's stop_grace_period covers both).
+STREAM_DRAIN_TIMEOUT = 8
 STREAM_MIDDLEWARE = [
     "config.stream.InLoopSecurityMiddleware",
     "config.stream.InLoopSessionMiddleware",

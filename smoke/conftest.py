@@ -137,6 +137,27 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.2):
     raise AssertionError(f"{what}: not within {timeout} s")
 
 
+def compose_environment(*, database_url: str, redis_url: str, casdoor_url: str, media_root: Path) -> dict:
+    """The environment docker-compose.yml gives the app's containers, translated to this run:
+    its services' names become the local servers, Caddy's fixed address becomes 127.0.0.1 (where
+    Caddy connects from here) and the uploads volume a temporary directory. A variable compose
+    stops setting is missing here too."""
+    services = compose()["services"]
+    caddy_address = services["caddy"]["networks"]["default"]["ipv4_address"]
+    native = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CASDOOR_INTERNAL_URL": casdoor_url,
+        "MEDIA_ROOT": str(media_root),
+    }
+    environment = {}
+    for name, value in services["app"]["environment"].items():
+        if name == "TRUSTED_PROXIES":
+            value = ",".join("127.0.0.1" if item == caddy_address else item for item in value.split(","))
+        environment[name] = native.get(name, value)
+    return environment
+
+
 def _server_url(url: str, path: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
@@ -190,12 +211,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp.port),
         "SMTP_USE_TLS": "false",
-        # What docker-compose.yml sets (Caddy reaches the app from 127.0.0.1 here).
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "CASDOOR_INTERNAL_URL": casdoor.url,
-        "TRUSTED_PROXIES": "127.0.0.1",
-        "MEDIA_ROOT": str(media_root),
+        # What docker-compose.yml sets for the app, each in its native form (below).
+        **compose_environment(
+            database_url=database_url, redis_url=redis_url, casdoor_url=casdoor.url, media_root=media_root
+        ),
         # The outside world is the fakes.
         "YOOKASSA_API_URL": yookassa.url,
         "OPENROUTER_BASE_URL": openrouter.base_url,

@@ -67,20 +67,18 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
 
 
 # The fake upstream, run as `chat_relay.py --serve-fake PORT TOKENS PACE` in its own process.
-# tests/fakes/openrouter.py speaks the protocol for the tests, one thread per stream; at 100
-# streams its threads would be the bottleneck, so the bench serves the same bytes (comment
-# line, one `data:` event per token, usage in the last event, `[DONE]`, X-Generation-Id) from
-# asyncio.
+# tests/fakes/openrouter.py's server has one thread per stream; at 100 streams its threads would
+# be the bottleneck, so the bench serves its bytes (comment line, one `data:` event per token,
+# usage in the last event, `[DONE]`, X-Generation-Id), built by its functions, from asyncio.
 def serve_fake(port: int, tokens: int, pace: float) -> None:
     import itertools
 
+    from tests.fakes.openrouter import DONE, PROCESSING, chunk, final_event, sse, token_event, usage
+
     ids = itertools.count(1)
 
-    def chunk(data: bytes) -> bytes:
-        return b"%x\r\n%s\r\n" % (len(data), data)
-
     def event(data: dict) -> bytes:
-        return chunk(b"data: " + json.dumps(data).encode() + b"\n\n")
+        return chunk(sse(data))
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -104,21 +102,14 @@ def serve_fake(port: int, tokens: int, pace: float) -> None:
                     b"Transfer-Encoding: chunked\r\nX-Generation-Id: "
                     + generation_id.encode()
                     + b"\r\n\r\n"
-                    + chunk(b": OPENROUTER PROCESSING\n\n")
+                    + chunk(PROCESSING)
                 )
                 for i in range(count):
-                    delta = {"role": "assistant", "content": f"tok{i} "}
-                    writer.write(event({"id": generation_id, "choices": [{"index": 0, "delta": delta}]}))
+                    writer.write(event(token_event(generation_id, body.get("model"), f"tok{i} ")))
                     await writer.drain()
                     await asyncio.sleep(pace)
-                usage = {
-                    "prompt_tokens": 20,
-                    "completion_tokens": count,
-                    "total_tokens": 20 + count,
-                    "cost": 0.0,
-                }
-                final = {"id": generation_id, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-                writer.write(event({**final, "usage": usage}) + chunk(b"data: [DONE]\n\n") + chunk(b""))
+                final = final_event(generation_id, "stop", usage(20, count))
+                writer.write(event(final) + chunk(DONE) + chunk(b""))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()

@@ -31,6 +31,48 @@ API_KEY = "test-openrouter-key"
 PREFIX = "/api/v1"
 
 
+# The wire format, also spoken by bench/chat_relay.py's asyncio server (at 100 streams this
+# threaded one would be the bench's bottleneck) ----------------------------------------------
+PROCESSING = b": OPENROUTER PROCESSING\n\n"
+DONE = b"data: [DONE]\n\n"
+
+
+def chunk(data: bytes) -> bytes:
+    """One piece of an HTTP/1.1 chunked body; an empty one ends the body."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def sse(data: dict) -> bytes:
+    return b"data: " + json.dumps(data).encode() + b"\n\n"
+
+
+def token_event(generation_id: str, model: str | None, text: str) -> dict:
+    return {
+        "id": generation_id,
+        "model": model,
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}}],
+    }
+
+
+def final_event(generation_id: str, reason: str, usage: dict | None = None) -> dict:
+    final: dict = {
+        "id": generation_id,
+        "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": reason}],
+    }
+    if usage is not None:
+        final["usage"] = usage
+    return final
+
+
+def usage(prompt_tokens: int, completion_tokens: int) -> dict:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "cost": round((prompt_tokens + completion_tokens) * 1e-6, 8),
+    }
+
+
 class OpenRouterHandler(FakeHandler):
     # Each event leaves at once, as from a real server (Nagle would hold small writes back).
     disable_nagle_algorithm = True
@@ -50,10 +92,10 @@ class OpenRouterHandler(FakeHandler):
             self.send_json({"error": {"code": 404, "message": f"{method} {path}"}}, 404)
 
     def _write(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.write(chunk(data))
 
     def _event(self, data: dict) -> None:
-        self._write(_sse(data))
+        self._write(sse(data))
 
     def _completion(self, state: FakeOpenRouter) -> None:
         if state.hang:
@@ -77,10 +119,10 @@ class OpenRouterHandler(FakeHandler):
             self.send_header("Transfer-Encoding", "chunked")
             self.send_header("X-Generation-Id", generation_id)
             self.end_headers()
-            self._write(b": OPENROUTER PROCESSING\n\n")
+            self._write(PROCESSING)
             if state.first_byte_delay:
                 time.sleep(state.first_byte_delay)
-                self._write(b": OPENROUTER PROCESSING\n\n")
+                self._write(PROCESSING)
             for token in tokens:
                 if state.error_after is not None and sent == state.error_after:
                     self._event(
@@ -96,13 +138,9 @@ class OpenRouterHandler(FakeHandler):
                     # No terminating chunk: the connection just closes.
                     self.close_connection = True
                     return
-                event = {
-                    "id": generation_id,
-                    "model": body.get("model"),
-                    "choices": [{"index": 0, "delta": {"role": "assistant", "content": token}}],
-                }
+                event = token_event(generation_id, body.get("model"), token)
                 if state.together:
-                    held_back += _sse(event)
+                    held_back += sse(event)
                 else:
                     self._event(event)
                 sent += 1
@@ -113,14 +151,10 @@ class OpenRouterHandler(FakeHandler):
             if held_back:
                 self._write(held_back)
             reason = "length" if len(tokens) < len(state.tokens) else "stop"
-            final: dict = {
-                "id": generation_id,
-                "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": reason}],
-            }
-            if state.usage_in_stream:
-                final["usage"] = state.usage(sent)
-            self._event(final)
-            self._write(b"data: [DONE]\n\n")
+            self._event(
+                final_event(generation_id, reason, state.usage(sent) if state.usage_in_stream else None)
+            )
+            self._write(DONE)
             self._write(b"")
             state.finished.set()
         except (BrokenPipeError, ConnectionResetError):
@@ -140,10 +174,6 @@ class OpenRouterHandler(FakeHandler):
             self.send_json({"error": {"code": 404, "message": "Generation not found"}}, 404)
         else:
             self.send_json({"data": stats})
-
-
-def _sse(data: dict) -> bytes:
-    return b"data: " + json.dumps(data).encode() + b"\n\n"
 
 
 class FakeOpenRouter:
@@ -180,12 +210,7 @@ class FakeOpenRouter:
             return f"gen-{next(self._ids)}"
 
     def usage(self, completion_tokens: int) -> dict:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": self.prompt_tokens + completion_tokens,
-            "cost": round((self.prompt_tokens + completion_tokens) * 1e-6, 8),
-        }
+        return usage(self.prompt_tokens, completion_tokens)
 
     def record_generation(self, generation_id: str, completion_tokens: int) -> None:
         usage = self.usage(completion_tokens)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from catalog.models import AIModel
 from chats.models import Message
 from media.models import Generation
 from media.signals import generation_finished
@@ -13,7 +14,7 @@ def on_generation_finished(sender, generation: Generation, **kwargs) -> None:
     """The image or video model's reply shows the finished job: its file, or its error."""
     if generation.status == Generation.Status.COMPLETED:
         url = generation.result_urls[0] if generation.result_urls else ""
-        is_video = generation.kind == "video"
+        is_video = generation.kind == AIModel.Kind.VIDEO
         fields = {
             "image_url": "" if is_video else url,
             "attachment_url": url if is_video else "",

@@ -14,7 +14,9 @@ import pytest
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def raw_request(server_url: str, head: bytes, body: bytes = b"", *, timeout: float = 5) -> tuple[bytes, float]:
+def raw_request(
+    server_url: str, head: bytes, body: bytes = b"", *, timeout: float = 5
+) -> tuple[bytes, float]:
     """Sends `head` and `body` on a bare socket; returns the answer (its head and its
     Content-Length's worth of body) and how long it took to come."""
     parts = urlsplit(server_url)

@@ -8,14 +8,27 @@ and stops reading a body without one (chunked) as soon as it passes the route's 
 
 Caddy enforces the same limits in front of the app (Caddyfile); this one holds wherever the app
 is reached from.
+
+A body without a length that passes the limit is read to its end and thrown away before the
+413 (within DRAIN_BYTES and DRAIN_SECONDS; nothing is stored): closing a connection with unread
+data makes the kernel reset it, and the reset destroyed the 413 before Caddy, still relaying the
+body, had read it. The server cannot read after its answer (uvicorn reports the client gone once
+the response is complete), so the reading comes first. Caddy's own backstop (Caddyfile) bounds
+what it relays; a declared length over the limit is refused at once, before anything is read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+DRAIN_BYTES = 16 * 1024 * 1024
+DRAIN_SECONDS = 10
+DRAIN_IDLE_SECONDS = 1
 
 
 def body_limit(path: str) -> int:
@@ -58,6 +71,8 @@ class BodyLimit:
                     # Answer now and tell the app the client is gone: Django's handler then
                     # drops the request without a response of its own.
                     refused = True
+                    if message.get("more_body"):
+                        await _drain(receive)
                     await _refuse(scope, send, 413, _("Слишком большой запрос."))
                     return {"type": "http.disconnect"}
             return message
@@ -67,6 +82,21 @@ class BodyLimit:
                 await send(message)
 
         await self.app(scope, bounded_receive, guarded_send)
+
+
+async def _drain(receive) -> None:
+    """Reads and discards the rest of the body, within bounds (see the module's doc):
+    until the body ends, DRAIN_BYTES were read, DRAIN_SECONDS passed, or a second goes by
+    without anything arriving."""
+    drained, deadline = 0, time.monotonic() + DRAIN_SECONDS
+    while drained < DRAIN_BYTES and (left := deadline - time.monotonic()) > 0:
+        try:
+            message = await asyncio.wait_for(receive(), timeout=min(left, DRAIN_IDLE_SECONDS))
+        except TimeoutError:
+            return
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+        drained += len(message.get("body", b""))
 
 
 async def _refuse(scope, send, status: int, detail: str) -> None:

@@ -19,7 +19,8 @@ Casdoor's internal URL, TRUSTED_PROXIES, MEDIA_ROOT), with the external services
 pointed at the fakes. Caddy reaches the app from 127.0.0.1, which is therefore the trusted
 proxy, as Caddy's fixed address is in compose; a "forger" talks to the app straight from
 127.0.0.2, and "YooKassa" from 185.71.76.10, an address of its published range added to the
-loopback interface for the run.
+loopback interface for the run. The site's name, lk.smoke.test, is added to /etc/hosts for the
+run (the smoke test needs root).
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 FORGER_IP = "127.0.0.2"
 REDIS_DB = 15
+# The site's public name: not a loopback name the app accepts anyway, so a host check that
+# forgot SITE_URL's host fails here. /etc/hosts points it at 127.0.0.1 for the run.
+SITE_DOMAIN = "lk.smoke.test"
+HOSTS_LINE = f"127.0.0.1 {SITE_DOMAIN}  # make smoke\n"
 
 
 def free_port() -> int:
@@ -106,7 +111,7 @@ class Stack:
 
     @property
     def public_url(self) -> str:
-        return f"https://localhost:{self.https_port}"
+        return f"https://{SITE_DOMAIN}:{self.https_port}"
 
     @property
     def app_url(self) -> str:
@@ -176,6 +181,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         admin.execute(f'CREATE DATABASE "{database_name}"')
     redis.Redis.from_url(redis_url).flushdb()
     subprocess.run(["ip", "addr", "add", f"{YOOKASSA_IP}/32", "dev", "lo"], check=False, capture_output=True)
+    hosts = Path("/etc/hosts")
+    if HOSTS_LINE not in hosts.read_text():
+        with hosts.open("a") as file:
+            file.write(HOSTS_LINE)
 
     yookassa_server = FakeServer(YooKassaHandler).start()
     yookassa_server.yookassa = yookassa = FakeYooKassa(yookassa_server)
@@ -198,8 +207,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         **read_env_file(ROOT / ".env.example"),
         # What an operator must fill in.
         "SECRET_KEY": secrets.token_urlsafe(50),
-        "SITE_URL": f"https://localhost:{https_port}",
-        "SITE_DOMAIN": "localhost",
+        "SITE_URL": f"https://{SITE_DOMAIN}:{https_port}",
+        "SITE_DOMAIN": SITE_DOMAIN,
         "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
         "CASDOOR_CLIENT_ID": casdoor_fake.CLIENT_ID,
         "CASDOOR_CLIENT_SECRET": casdoor_fake.CLIENT_SECRET,
@@ -273,7 +282,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         start(
             "caddy",
             ["caddy", "run", "--config", str(ROOT / "Caddyfile"), "--adapter", "caddyfile"],
-            SITE_DOMAIN="localhost",
+            SITE_DOMAIN=SITE_DOMAIN,
             APP_UPSTREAM=f"127.0.0.1:{app_port}",
             CADDY_TLS="internal",
             CADDY_HTTP_PORT=str(http_port),
@@ -289,27 +298,43 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             wait_until(lambda name=name: "ready." in stack.log(name), timeout=60, what=f"{name}")
         yield stack
     finally:
-        for process in reversed(stack.processes.values()):
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        for process in stack.processes.values():
+        # Each step runs whatever the others did: the machine is left as it was found.
+        def stop_processes() -> None:
+            for process in reversed(stack.processes.values()):
+                if process.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGTERM)
+            for process in stack.processes.values():
+                try:
+                    process.wait(timeout=40)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+
+        def keep_logs() -> None:
+            if os.environ.get("SMOKE_KEEP_LOGS"):
+                kept = Path(tempfile.gettempdir()) / "smoke-logs"
+                shutil.rmtree(kept, ignore_errors=True)
+                shutil.copytree(tmp, kept, ignore=shutil.ignore_patterns("caddy-data", "uploads"))
+
+        def drop_database() -> None:
+            with psycopg.connect(database_server, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+
+        for step in (
+            stop_processes,
+            *(server.stop for server in (yookassa_server, openrouter_server, casdoor, fal_server, smtp)),
+            lambda: subprocess.run(
+                ["ip", "addr", "del", f"{YOOKASSA_IP}/32", "dev", "lo"], capture_output=True
+            ),
+            lambda: hosts.write_text(hosts.read_text().replace(HOSTS_LINE, "")),
+            drop_database,
+            keep_logs,
+        ):
             try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        for server in (yookassa_server, openrouter_server, casdoor, fal_server):
-            server.stop()
-        smtp.stop()
-        subprocess.run(
-            ["ip", "addr", "del", f"{YOOKASSA_IP}/32", "dev", "lo"], check=False, capture_output=True
-        )
-        with psycopg.connect(database_server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
-        if os.environ.get("SMOKE_KEEP_LOGS"):
-            kept = Path(tempfile.gettempdir()) / "smoke-logs"
-            shutil.rmtree(kept, ignore_errors=True)
-            shutil.copytree(tmp, kept, ignore=shutil.ignore_patterns("caddy-data", "uploads"))
+                step()
+            except Exception as error:
+                print(f"smoke clean-up: {error!r}", file=sys.stderr)
 
 
 @pytest.fixture(scope="session")

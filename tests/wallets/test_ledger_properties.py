@@ -249,9 +249,13 @@ class LedgerMachine(RuleBasedStateMachine):
         self.expected[wallet] += Decimal(rubles)
         return payment.pk
 
-    @rule(payment=payments_made, amount=amounts)
-    def refund(self, payment, amount):
+    @rule(payment=payments_made, share=st.sampled_from(["quarter", "half", "all", "more"]))
+    def refund(self, payment, share):
         payment = Payment.objects.get(pk=payment)
+        amount = {"quarter": payment.amount / 4, "half": payment.amount / 2, "all": payment.amount}.get(
+            share, payment.amount + 1
+        )
+        amount = services.round_up_to_kopeck(amount)
         refundable = payments.refundable_amount(payment=payment)
         available = self._available(payment.user_id)
         try:

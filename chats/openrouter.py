@@ -230,7 +230,7 @@ def generation_stats(generation_id: str) -> Usage:
 
     Raises:
         GenerationNotReady: not recorded yet (404), try again shortly.
-        OpenRouterError: any other failure.
+        OpenRouterError: any other failure, an answer that is not the record included.
     """
     try:
         response = httpx.get(
@@ -245,21 +245,56 @@ def generation_stats(generation_id: str) -> Usage:
         raise GenerationNotReady("generation stats not ready", status=404)
     if response.status_code != 200:
         raise OpenRouterError(_error_text(response.content), status=response.status_code)
-    data = response.json()["data"]
+    data = _json_field(response, "data", dict)
     # `tokens_*` are normalised counts; `native_tokens_*` are the model's own tokenizer's, which
     # is what the provider bills and what the catalog's per-token prices refer to.
+    try:
+        prompt_tokens = _count(data.get("native_tokens_prompt") or data.get("tokens_prompt"))
+        completion_tokens = _count(data.get("native_tokens_completion") or data.get("tokens_completion"))
+    except (TypeError, ValueError) as exc:
+        raise OpenRouterError(f"the generation record has no usable token counts: {exc}", status=200) from exc
+    cost = data.get("total_cost")
     return Usage(
-        prompt_tokens=int(data.get("native_tokens_prompt") or data.get("tokens_prompt") or 0),
-        completion_tokens=int(data.get("native_tokens_completion") or data.get("tokens_completion") or 0),
-        cost=data.get("total_cost"),
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost=cost if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
     )
 
 
+def _count(value) -> int:
+    """A token count: a non-negative whole number (0 when OpenRouter leaves it out)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"{value!r} is not a number")
+    count = int(value)
+    if count < 0 or count != float(value):
+        raise ValueError(f"{value!r} is not a token count")
+    return count
+
+
+def _json_field(response: httpx.Response, name: str, kind: type):
+    """`response`'s JSON object's `name`, of type `kind`; anything else (an HTML maintenance
+    page under 200, a body of another shape) is an OpenRouterError like a failed call."""
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise OpenRouterError("the answer is not JSON", status=response.status_code) from exc
+    value = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(value, kind):
+        raise OpenRouterError(f"the answer has no {name!r} {kind.__name__}", status=response.status_code)
+    return value
+
+
 def list_models() -> list[dict]:
-    """`GET /models`: every model OpenRouter offers, with USD-per-token prices as strings."""
+    """`GET /models`: every model OpenRouter offers, with USD-per-token prices as strings.
+
+    Raises:
+        OpenRouterError: unreachable, refused, or an answer that is not the list of models.
+    """
     try:
         response = httpx.get(f"{settings.OPENROUTER_BASE_URL}/models", headers=_headers(), timeout=_timeout())
         response.raise_for_status()
     except httpx.HTTPError as exc:
         raise OpenRouterError(f"could not list OpenRouter models: {exc!r}") from exc
-    return response.json()["data"]
+    return [model for model in _json_field(response, "data", list) if isinstance(model, dict)]

@@ -6,7 +6,10 @@
   then `data: [DONE]`; the `X-Generation-Id` header names the generation. It honours
   `max_tokens` (stops with `finish_reason: "length"`).
 - `GET /api/v1/generation?id=…`: the generation's stats (404 for the first
-  `generation_misses` asks, as OpenRouter does until it has recorded it).
+  `generation_misses` asks, as OpenRouter does until it has recorded it). `generation_answer`
+  makes it answer otherwise: "html" (a maintenance page under HTTP 200), "not-an-object"
+  (`{"data": []}`), "no-counts" (`{"data": {"tokens_prompt": "many"}}`), "error" (HTTP 500) or
+  "hang" (nothing until the client times out).
 - `GET /api/v1/models`: the model list with USD-per-token prices.
 
 Knobs on `FakeOpenRouter` (the value of the `openrouter` fixture in tests/conftest.py): `tokens`, `pace`,
@@ -164,6 +167,14 @@ class OpenRouterHandler(FakeHandler):
             state.record_generation(generation_id, sent)
 
     def _generation(self, state: FakeOpenRouter) -> None:
+        answer = state.generation_answer
+        if answer == "hang":
+            state.release.wait(30)
+            return
+        if answer in GENERATION_ANSWERS:
+            status, content_type, body = GENERATION_ANSWERS[answer]
+            self.send_bytes(body, content_type, status)
+            return
         generation_id = (self.query.get("id") or [""])[0]
         with self.fake.lock:
             stats = state.generations.get(generation_id)
@@ -174,6 +185,15 @@ class OpenRouterHandler(FakeHandler):
             self.send_json({"error": {"code": 404, "message": "Generation not found"}}, 404)
         else:
             self.send_json({"data": stats})
+
+
+# What /generation answers instead of the record, by `FakeOpenRouter.generation_answer`.
+GENERATION_ANSWERS = {
+    "html": (200, "text/html", b"<html><body><h1>We'll be right back</h1></body></html>"),
+    "not-an-object": (200, "application/json", b'{"data": []}'),
+    "no-counts": (200, "application/json", b'{"data": {"id": "x", "tokens_prompt": "many"}}'),
+    "error": (500, "application/json", b'{"error": {"code": 500, "message": "Internal Server Error"}}'),
+}
 
 
 class FakeOpenRouter:
@@ -190,6 +210,7 @@ class FakeOpenRouter:
         self.together = False
         self.hang = False
         self.generation_misses = 0
+        self.generation_answer: str | None = None
         self.generations: dict[str, dict] = {}
         self.models: list[dict] = []
         self.release = threading.Event()

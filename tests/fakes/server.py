@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -50,6 +51,8 @@ class FakeHandler(BaseHTTPRequestHandler):
         )
         with self.fake.lock:
             self.fake.requests.append(self.request_record)
+        if self.fake.on_request is not None:
+            self.fake.on_request(self.request_record)
         self.route(self.command, split.path)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
@@ -89,6 +92,9 @@ class FakeServer:
     def __init__(self, handler_class: type[FakeHandler]):
         self.lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
+        # Called with each request before it is answered: a test can change the fake's
+        # behaviour from the Nth request on.
+        self.on_request: Callable[[RecordedRequest], None] | None = None
         handler = type(handler_class.__name__, (handler_class,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True

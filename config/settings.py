@@ -513,6 +513,12 @@ MEDIA_POLL_INTERVAL_SECONDS = env.float("MEDIA_POLL_INTERVAL_SECONDS", default=3
 CELERY_TASK_ROUTES = {"media.tasks.generation_poll": {"queue": "media"}}
 MEDIA_GALLERY_PAGE_SIZE = 24
 FAL_TIMEOUT = env.float("FAL_TIMEOUT", default=15)
+# Where generated files may be downloaded from (scheme://host, `*.` for subdomains): Fal's CDN.
+# Whatever else a Fal answer names, an internal address included, is refused.
+FAL_FILE_HOSTS = env.list(
+    "FAL_FILE_HOSTS",
+    default=["https://fal.media", "https://*.fal.media", "https://fal.run", "https://*.fal.run"],
+)
 CELERY_BEAT_SCHEDULE["media-generations-expire"] = {
     "task": "media.tasks.generations_expire",
     "schedule": 300.0,

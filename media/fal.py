@@ -4,12 +4,19 @@
 `response_url`; the status URL answers `IN_QUEUE`, `IN_PROGRESS` or `COMPLETED`; the response
 URL then holds the result (file URLs that expire) or the model's error. Every queue call carries
 `Authorization: Key <FAL_KEY>`; file downloads carry nothing, so the key never reaches a file
-host.
+host. A result file is fetched only from `FAL_FILE_HOSTS` (Fal's CDN by default: whatever else an
+answer names, an internal address included, is refused), never following a redirect, within a
+size cap, and streamed into a temporary file rather than memory.
+
+Any answer the client cannot use (not JSON, not an object, missing fields) is a `FalError`, so a
+caller handles one family of errors: `FalUnavailable` (ask again later) or `FalRefused` (final).
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from typing import IO
 from urllib.parse import urlsplit
 
 import httpx
@@ -52,8 +59,15 @@ class Status:
 
 @dataclass(frozen=True)
 class File:
-    data: bytes
+    """A downloaded result: `content` is a temporary file at its start; close it when done."""
+
+    content: IO[bytes]
     content_type: str
+    size: int
+
+
+# Files up to this size stay in memory while they download; larger ones go to disk.
+SPOOL_BYTES = 1024 * 1024
 
 
 def _timeout() -> httpx.Timeout:
@@ -133,28 +147,58 @@ def result_file_urls(result: dict) -> list[str]:
     return [file["url"] for file in files if isinstance(file, dict) and isinstance(file.get("url"), str)]
 
 
+def file_host_allowed(url: str) -> bool:
+    """Whether `url` is on one of `FAL_FILE_HOSTS` (scheme://host[:port], `*.` for subdomains)."""
+    target = urlsplit(url)
+    if not target.hostname:
+        return False
+    for allowed in settings.FAL_FILE_HOSTS:
+        origin = urlsplit(allowed)
+        if target.scheme != origin.scheme or target.port != origin.port:
+            continue
+        host = origin.hostname or ""
+        if target.hostname == host or (
+            host.startswith("*.") and target.hostname.endswith(host[1:]) and target.hostname != host[2:]
+        ):
+            return True
+    return False
+
+
 def download(*, url: str, max_bytes: int) -> File:
-    """Fetches one result file, refusing anything larger than `max_bytes` while it streams."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise FalRefused(f"not a web address: {url!r}")
+    """Fetches one result file into a temporary file, refusing it past `max_bytes` as it streams.
+
+    Raises:
+        FalRefused: a host outside FAL_FILE_HOSTS, an answer other than 200, or too large.
+        FalUnavailable: the file host is unreachable or failing (5xx).
+    """
+    if not file_host_allowed(url):
+        raise FalRefused(f"{url!r} is not on an allowed file host (FAL_FILE_HOSTS)")
+    # Handed to the caller open (it closes it), or closed here on failure.
+    content = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
     try:
         with (
-            httpx.Client(timeout=_timeout()) as client,
+            httpx.Client(timeout=_timeout(), follow_redirects=False) as client,
             client.stream("GET", url) as response,
         ):
             if response.status_code >= 500:
                 raise FalUnavailable(f"GET {url} answered {response.status_code}")
             if response.status_code != 200:
                 raise FalRefused(f"GET {url} answered {response.status_code}")
-            if int(response.headers.get("Content-Length") or 0) > max_bytes:
-                raise FalRefused(f"{url} is larger than {max_bytes} bytes")
-            chunks, size = [], 0
+            declared = response.headers.get("Content-Length") or "0"
+            if not declared.isdigit() or int(declared) > max_bytes:
+                raise FalRefused(f"{url} declares {declared!r} bytes, more than {max_bytes} or not a size")
+            size = 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
                     raise FalRefused(f"{url} is larger than {max_bytes} bytes")
-                chunks.append(chunk)
+                content.write(chunk)
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     except httpx.HTTPError as exc:
+        content.close()
         raise FalUnavailable(f"GET {url}: {exc!r}") from exc
-    return File(data=b"".join(chunks), content_type=content_type)
+    except FalError:
+        content.close()
+        raise
+    content.seek(0)
+    return File(content=content, content_type=content_type, size=size)

@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.base import File as DjangoFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -256,10 +257,7 @@ def _complete(generation: Generation, *, error: str) -> Generation:
         if not urls:
             raise fal.FalRefused("the result has no files")
         for url in urls[: settings.MEDIA_RESULT_MAX_FILES]:
-            clean = _result_clean(fal.download(url=url, max_bytes=settings.MEDIA_RESULT_MAX_BYTES))
-            stored.append(
-                default_storage.save(_storage_name("generations", clean.extension), ContentFile(clean.data))
-            )
+            stored.append(_result_store(fal.download(url=url, max_bytes=settings.MEDIA_RESULT_MAX_BYTES)))
     except Exception as exc:
         # The copies are made outside any transaction: undo them whatever went wrong.
         for name in stored:
@@ -286,16 +284,27 @@ def _complete(generation: Generation, *, error: str) -> Generation:
     return generation
 
 
-def _result_clean(file: fal.File) -> CleanFile:
-    if file.content_type in VIDEO_TYPES:
-        head = file.data[:12]
-        # MP4 has an `ftyp` box at offset 4; WebM starts with the EBML magic number.
-        if (file.content_type == "video/mp4" and head[4:8] != b"ftyp") or (
-            file.content_type == "video/webm" and not head.startswith(b"\x1a\x45\xdf\xa3")
-        ):
-            raise ImageRejected(_("Файл результата повреждён."))
-        return CleanFile(file.data, VIDEO_TYPES[file.content_type], file.content_type)
-    return image_clean(file.data, max_bytes=settings.MEDIA_RESULT_MAX_BYTES)
+def _result_store(file: fal.File) -> str:
+    """Stores one downloaded result under generations/ and returns its name: a video checked by
+    its magic number and copied from the temporary file as it is, a picture decoded and
+    re-encoded like an upload.
+
+    Raises:
+        ImageRejected: not the media its content type claims.
+    """
+    with file.content as content:
+        if file.content_type in VIDEO_TYPES:
+            head = content.read(12)
+            # MP4 has an `ftyp` box at offset 4; WebM starts with the EBML magic number.
+            if (file.content_type == "video/mp4" and head[4:8] != b"ftyp") or (
+                file.content_type == "video/webm" and not head.startswith(b"\x1a\x45\xdf\xa3")
+            ):
+                raise ImageRejected(_("Файл результата повреждён."))
+            content.seek(0)
+            name = _storage_name("generations", VIDEO_TYPES[file.content_type])
+            return default_storage.save(name, DjangoFile(content))
+        clean = image_clean(content.read(), max_bytes=settings.MEDIA_RESULT_MAX_BYTES)
+        return default_storage.save(_storage_name("generations", clean.extension), ContentFile(clean.data))
 
 
 def _fail(generation: Generation, *, error: str) -> Generation:
@@ -309,6 +318,15 @@ def _fail(generation: Generation, *, error: str) -> Generation:
             hold_release(reference=generation.hold_reference)
             generation_finished.send(sender=Generation, generation=generation)
     return generation
+
+
+def generation_give_up(*, generation_id) -> Generation:
+    """Fails a generation its poller could not finish (see media.tasks.generation_poll) and
+    releases its hold; a finished one is returned as it is."""
+    return _fail(
+        Generation.objects.get(pk=generation_id),
+        error=_("Не удалось получить результат генерации. Деньги не списаны."),
+    )
 
 
 def generations_expire(*, now=None) -> int:

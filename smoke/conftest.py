@@ -228,6 +228,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         "YOOKASSA_API_URL": yookassa.url,
         "OPENROUTER_BASE_URL": openrouter.base_url,
         "FAL_QUEUE_URL": fal.url,
+        "FAL_FILE_HOSTS": fal.url,
         "MEDIA_POLL_INTERVAL_SECONDS": "0.5",
         # Where bin/serve finds uvicorn outside the image.
         "UVICORN": str(VENV_BIN / "uvicorn"),

@@ -290,14 +290,17 @@ def openrouter(fake_server, settings) -> Iterator[FakeOpenRouter]:
 
 
 @pytest.fixture
-def fal(fake_server, settings) -> FakeFal:
+def fal(fake_server, settings) -> Iterator[FakeFal]:
     """The fake Fal queue, polled every 10 ms."""
     server = fake_server(FalHandler)
     server.fal = state = FakeFal(server)
     settings.FAL_KEY = FAL_KEY
     settings.FAL_QUEUE_URL = server.url
+    # The fake serves result files itself: its origin is the file host.
+    settings.FAL_FILE_HOSTS = [server.url]
     settings.MEDIA_POLL_INTERVAL_SECONDS = 0.01
-    return state
+    yield state
+    state.release.set()
 
 
 @pytest.fixture

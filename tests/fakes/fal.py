@@ -7,7 +7,10 @@ this server serves itself under `/files/`. A test chooses what happens next with
 `outcome`: "complete" (default), "fail" (the model errors), "never" (the job never leaves
 IN_PROGRESS). `gate`, when cleared, keeps every job IN_PROGRESS until the test sets it.
 `status_errors` / `result_errors` make the next N status / result requests answer 503; `status_host` puts another host
-into the status and response URLs a submit answers.
+into the status and response URLs a submit answers. `status_answer` / `result_answer` make every
+status / result request answer otherwise until reset: "html" (a maintenance page under 200),
+"error" (HTTP 500) or "hang" (nothing until the client times out). `file_host` puts another
+origin into the result's file URLs (the files stay here).
 
 The `fal` fixture (tests/conftest.py) starts it and points the settings at it.
 """
@@ -51,6 +54,10 @@ class FalHandler(FakeHandler):
             return
         if method == "POST":
             self.send_json(state.submit(path.strip("/"), self.json_body()))
+        elif method == "GET" and self._misbehave(
+            state.status_answer if path.endswith("/status") else state.result_answer
+        ):
+            return
         elif method == "GET" and path.endswith("/status"):
             answer, status = state.status(path.split("/")[-2])
             if state.status_errors > 0:
@@ -66,6 +73,16 @@ class FalHandler(FakeHandler):
         else:
             self.send_json({"detail": f"{method} {path}"}, 404)
 
+    def _misbehave(self, answer: str | None) -> bool:
+        """Answers as `answer` says instead of the API; False when it says nothing."""
+        if answer == "hang":
+            self.fake.fal.release.wait(30)
+        elif answer == "html":
+            self.send_bytes(b"<html><body>Fal is down for maintenance</body></html>", "text/html")
+        elif answer == "error":
+            self.send_json({"detail": "Internal Server Error"}, 500)
+        return answer is not None
+
 
 class FakeFal:
     def __init__(self, server: FakeServer):
@@ -75,6 +92,10 @@ class FakeFal:
         self.outcome = "complete"
         self.status_errors = 0
         self.result_errors = 0
+        self.status_answer: str | None = None
+        self.result_answer: str | None = None
+        self.file_host = ""
+        self.release = threading.Event()
         self.status_host = ""
         self.gate = threading.Event()
         self.gate.set()
@@ -124,7 +145,7 @@ class FakeFal:
             name = f"{uuid.uuid4().hex}"
             with self.lock:
                 self.files[name] = (data, content_type)
-            urls.append({"url": f"{self.url}/files/{name}", "content_type": content_type})
+            urls.append({"url": f"{self.file_host or self.url}/files/{name}", "content_type": content_type})
         if self.result_files and self.result_files[0][1].startswith("video/"):
             return {"video": urls[0]}, 200
         return {"images": urls, "seed": 42, "has_nsfw_concepts": [False]}, 200

@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 
 # A poll that fails this many times in a row gives the job up (released, not charged).
-POLL_RETRIES = 3
+POLL_RETRIES = 5
 
 
 @shared_task(bind=True, max_retries=POLL_RETRIES)

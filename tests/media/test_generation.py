@@ -88,7 +88,7 @@ def test_the_poll_task_run_twice_more_still_charges_once_and_stores_one_copy(
     assert ledger_mismatches() == []
 
 
-def test_storage_down_while_copying_leaves_the_job_open_and_a_later_run_charges_once(
+def test_storage_down_while_copying_is_retried_then_given_up_with_nothing_charged_or_stored(
     alice, image_model, fal, s3, generate
 ):
     fund(alice, "100.00")
@@ -96,18 +96,41 @@ def test_storage_down_while_copying_leaves_the_job_open_and_a_later_run_charges_
 
     generation_id = generate().json()["id"]
 
-    # The task and both of its retries failed to store the file: nothing charged, nothing lost.
+    # Every try failed to store the file: the job is given up, its money given back.
     generation = Generation.objects.get(pk=generation_id)
-    assert len(fal.server.requests_to(f"/fal-ai/test-image/requests/{generation.fal_request_id}")) == 3
-    assert generation.status == Generation.Status.RUNNING
-    assert wallet_of(alice).held == MEDIA_PRICE
+    assert len(fal.server.requests_to(f"/fal-ai/test-image/requests/{generation.fal_request_id}")) == (
+        tasks.POLL_RETRIES + 1
+    )
+    assert generation.status == Generation.Status.FAILED
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).exists()
+    wallet = wallet_of(alice)
+    assert (wallet.balance, wallet.held) == (Decimal("100.00"), 0)
     s3.client.create_bucket(Bucket=s3.bucket, CreateBucketConfiguration={"LocationConstraint": "ru-central1"})
-
+    assert s3.names() == []
+    # A late run changes nothing.
     tasks.generation_poll.apply(args=[generation_id])
-    tasks.generation_poll.apply(args=[generation_id])
-
     generation.refresh_from_db()
+    assert generation.status == Generation.Status.FAILED
+    assert ledger_mismatches() == []
+
+
+def test_storage_back_within_the_retries_charges_once(alice, image_model, fal, s3, generate):
+    fund(alice, "100.00")
+    s3.client.delete_bucket(Bucket=s3.bucket)
+    tries = []
+
+    def storage_back(request) -> None:
+        if "/requests/" in request.path and not request.path.endswith("/status"):
+            tries.append(request)
+            if len(tries) == 2:
+                s3.client.create_bucket(
+                    Bucket=s3.bucket, CreateBucketConfiguration={"LocationConstraint": "ru-central1"}
+                )
+
+    fal.server.on_request = storage_back
+
+    generation = Generation.objects.get(pk=generate().json()["id"])
+
     assert generation.status == Generation.Status.COMPLETED
     assert len(s3.names()) == 1
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE).count() == 1

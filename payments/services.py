@@ -228,7 +228,9 @@ def payments_sync(*, older_than: timedelta | None = None) -> int:
     for provider_id in list(unfinished):
         try:
             payment = payment_apply(provider_object=yookassa.payment_find(provider_id))
-        except (yookassa.YooKassaUnavailable, yookassa.YooKassaRefused, PaymentMismatch):
+        except Exception:
+            # Whatever one payment's answer is (garbage, a refusal, a mismatch, a bug), the
+            # others are still asked; this one is asked again on the next run.
             logger.exception("Could not sync YooKassa payment %s", provider_id)
             continue
         if payment is not None and payment.status in Payment.FINAL:
@@ -236,7 +238,7 @@ def payments_sync(*, older_than: timedelta | None = None) -> int:
     for refund_id in list(Refund.objects.filter(status=Refund.Status.PENDING).values_list("pk", flat=True)):
         try:
             refund_submit(refund_id=refund_id)
-        except (yookassa.YooKassaUnavailable, yookassa.YooKassaRefused):
+        except Exception:
             logger.exception("Could not sync refund %s", refund_id)
     return finished
 

@@ -6,7 +6,10 @@ timeout), so a YooKassa that stops answering would hang a request or a worker fo
 does not retry a timed-out read. The SDK keeps its configuration in class attributes; it is
 set from Django settings before every call, so tests and settings changes take effect.
 
-Answers are plain dicts (the API's JSON objects), which is what we store and compare.
+Answers are plain dicts (the API's JSON objects), which is what we store and compare. An answer
+that is not the object asked for (an HTML page under 200, JSON of another shape, another id, an
+amount that is not money) is `YooKassaBadAnswer`, a kind of `YooKassaUnavailable`: callers treat
+it as "no answer", so nothing moves on it and YooKassa (or our poller) asks again.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ class YooKassaNotConfigured(Exception):
 
 class YooKassaUnavailable(Exception):
     """No answer in time (timeout, refused connection): the outcome is unknown, retry later."""
+
+
+class YooKassaBadAnswer(YooKassaUnavailable):
+    """YooKassa answered, but not with the object asked for: treated as no answer."""
 
 
 class YooKassaRefused(Exception):
@@ -96,27 +103,57 @@ def _call(operation: Callable[[], Any]) -> dict:
     except ApiError as exc:
         raise YooKassaRefused(exc.content) from exc
     except requests.RequestException as exc:
+        # A body that is not JSON is one too (requests' JSONDecodeError).
         raise YooKassaUnavailable(str(exc)) from exc
     except AttributeError as exc:
         # With no HTTP answer at all the SDK's error handler reads `.response` of None; the
         # network error it was handling is the real cause.
         if isinstance(exc.__context__, requests.RequestException):
             raise YooKassaUnavailable(str(exc.__context__)) from exc.__context__
-        raise
+        raise YooKassaBadAnswer(f"the SDK could not read the answer: {exc!r}") from exc
+    except (TypeError, ValueError, KeyError) as exc:
+        # JSON the SDK's objects cannot be built from (a list, wrong field types).
+        raise YooKassaBadAnswer(f"the SDK could not read the answer: {exc!r}") from exc
+
+
+def _object(answer: dict, *, object_id: str | None = None) -> dict:
+    """`answer` if it is a payment or refund as the API describes one: an id (the one asked
+    for), a status and an amount in money; else YooKassaBadAnswer."""
+    amount = answer.get("amount")
+    problems = []
+    if not isinstance(answer.get("id"), str) or not answer["id"] or (object_id and answer["id"] != object_id):
+        problems.append(f"id {answer.get('id')!r}")
+    if not isinstance(answer.get("status"), str):
+        problems.append(f"status {answer.get('status')!r}")
+    if not isinstance(amount, dict) or not isinstance(amount.get("currency"), str):
+        problems.append(f"amount {amount!r}")
+    else:
+        try:
+            if not Decimal(str(amount.get("value"))).is_finite():
+                problems.append(f"amount {amount!r}")
+        except ArithmeticError:
+            problems.append(f"amount {amount!r}")
+    if problems:
+        raise YooKassaBadAnswer("not the object asked for: " + ", ".join(problems))
+    return answer
 
 
 def payment_create(*, body: dict, idempotence_key: str) -> dict:
-    return _call(lambda: _Payment.create(body, idempotence_key))
+    payment = _object(_call(lambda: _Payment.create(body, idempotence_key)))
+    confirmation = payment.get("confirmation")
+    if not isinstance(confirmation, dict) or not isinstance(confirmation.get("confirmation_token"), str):
+        raise YooKassaBadAnswer(f"a created payment without a confirmation token: {confirmation!r}")
+    return payment
 
 
 def payment_find(payment_id: str) -> dict:
-    return _call(lambda: _Payment.find_one(payment_id))
+    return _object(_call(lambda: _Payment.find_one(payment_id)), object_id=payment_id)
 
 
 def refund_create(*, payment_id: str, amount: Decimal, idempotence_key: str) -> dict:
     body = {"payment_id": payment_id, "amount": {"value": str(amount), "currency": "RUB"}}
-    return _call(lambda: _Refund.create(body, idempotence_key))
+    return _object(_call(lambda: _Refund.create(body, idempotence_key)))
 
 
 def refund_find(refund_id: str) -> dict:
-    return _call(lambda: _Refund.find_one(refund_id))
+    return _object(_call(lambda: _Refund.find_one(refund_id)), object_id=refund_id)

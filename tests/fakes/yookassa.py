@@ -47,6 +47,9 @@ class YooKassaHandler(FakeHandler):
             self.send_json(_error("invalid_credentials", "Authentication by given credentials failed"), 401)
             return
         parts = path.strip("/").split("/")
+        if method == "GET" and state.find_answer is not None:
+            self._misbehave(state.find_answer, parts[-1])
+            return
         if method == "POST" and parts == ["v3", "payments"]:
             self._create(state.create_payment)
         elif method == "GET" and len(parts) == 3 and parts[:2] == ["v3", "payments"]:
@@ -57,6 +60,24 @@ class YooKassaHandler(FakeHandler):
             self._find(state.refunds, parts[2])
         else:
             self.send_json(_error("not_found", f"{method} {path}"), 404)
+
+    def _misbehave(self, answer: str, object_id: str) -> None:
+        """What a look-up answers instead of the object, by `FakeYooKassa.find_answer`."""
+        if answer == "hang":
+            self.fake.yookassa.release.wait(120)
+        elif answer == "html":
+            self.send_bytes(b"<html><body>Service temporarily unavailable</body></html>", "text/html")
+        elif answer == "error":
+            self.send_bytes(b"<html><body>502 Bad Gateway</body></html>", "text/html", 500)
+        elif answer == "list":
+            self.send_json([{"id": object_id, "status": "succeeded"}])
+        elif answer == "another-id":
+            with self.fake.lock:
+                obj = copy.deepcopy(next(iter(self.fake.yookassa.payments.values())))
+            obj["id"] = "0000-another"
+            self.send_json(obj)
+        elif answer == "no-amount":
+            self.send_json({"id": object_id, "status": "succeeded", "paid": True, "amount": "lots"})
 
     def _create(self, create) -> None:
         key = self.headers.get("Idempotence-Key")
@@ -83,6 +104,11 @@ class FakeYooKassa:
         self.refunds: dict[str, dict] = {}
         self.idempotence: dict[str, str] = {}
         self.hang = False
+        # Set to make every GET answer otherwise until reset: "hang", "html" (a page under
+        # 200), "error" (HTTP 500 with a page), "list", "another-id", "no-amount".
+        self.find_answer: str | None = None
+        # Set to answer creates without `confirmation` (no token for the widget).
+        self.create_without_token = False
         self.release = threading.Event()
         # Set to an error dict to make the next creates answer 400 with it.
         self.refuse: dict | None = None
@@ -126,6 +152,8 @@ class FakeYooKassa:
                 "refundable": False,
                 "test": True,
             }
+            if self.create_without_token:
+                del payment["confirmation"]
             self.payments[payment_id] = payment
             self.idempotence[key] = payment_id
             return copy.deepcopy(payment), 200

@@ -60,8 +60,17 @@ class CasdoorClient:
         return body.get("data")
 
     def get_user(self, name: str) -> dict | None:
-        """The user `org/name`, or None when Casdoor has no such user."""
-        return self._call("GET", "/api/get-user", params={"id": self._user_id(name)}) or None
+        """The user `org/name`, or None when Casdoor has no such user.
+
+        Raises:
+            CasdoorError: unreachable, refused, or `data` that is not a user object.
+        """
+        user = self._call("GET", "/api/get-user", params={"id": self._user_id(name)})
+        if user is None:
+            return None
+        if not isinstance(user, dict) or user.get("name") not in (None, name):
+            raise CasdoorError(f"get-user {name}: the answer is not that user: {str(user)[:200]}")
+        return user
 
     def add_user(self, user: dict) -> None:
         """Creates a user; `user` holds Casdoor's JSON fields (owner and name are required)."""

@@ -39,7 +39,9 @@ def generation_poll(self, generation_id: str) -> None:
         if self.request.retries < self.max_retries:
             logger.info("Generation %s: poll failed (%r), trying again", generation_id, exc)
             raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 60)) from exc
-        logger.error("Generation %s: giving up after %s failed polls: %r", generation_id, self.max_retries, exc)
+        logger.error(
+            "Generation %s: giving up after %s failed polls: %r", generation_id, self.max_retries, exc
+        )
         generation_give_up(generation_id=generation_id)
 
 

@@ -264,18 +264,21 @@ def fake_server() -> Iterator[Callable[[type[FakeHandler]], FakeServer]]:
 
 
 @pytest.fixture
-def casdoor(fake_server, settings) -> FakeServer:
+def casdoor(fake_server, settings) -> Iterator[FakeServer]:
     """A fake Casdoor the real client talks to over HTTP; it knows nobody yet (`.users`)."""
     server = fake_server(CasdoorHandler)
     server.users = {}
     server.down = 0
+    server.answer = None
+    server.release = threading.Event()
     settings.CASDOOR_INTERNAL_URL = server.url
     settings.CASDOOR_CLIENT_ID = CASDOOR_CLIENT_ID
     settings.CASDOOR_CLIENT_SECRET = CASDOOR_CLIENT_SECRET
     settings.CASDOOR_ORG = "built-in"
     settings.CASDOOR_APP_NAME = "Myservice"
     settings.CASDOOR_TIMEOUT = 2
-    return server
+    yield server
+    server.release.set()
 
 
 @pytest.fixture

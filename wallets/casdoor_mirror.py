@@ -105,10 +105,13 @@ def mirrored_balances(*, names: list[str]) -> dict[str, tuple[str, Decimal] | No
     with casdoor.client() as client:
         for name in names:
             user = client.get_user(name)
-            if user is None:
-                shown[name] = None
-            elif "balance" in user:
-                shown[name] = ("balance", Decimal(str(user["balance"] or 0)).quantize(Decimal("0.01")))
-            else:
-                shown[name] = ("score", Decimal(int(user.get("score") or 0)))
+            try:
+                if user is None:
+                    shown[name] = None
+                elif "balance" in user:
+                    shown[name] = ("balance", Decimal(str(user["balance"] or 0)).quantize(Decimal("0.01")))
+                else:
+                    shown[name] = ("score", Decimal(int(user.get("score") or 0)))
+            except (ArithmeticError, TypeError, ValueError) as exc:
+                raise casdoor.CasdoorError(f"{name}: Casdoor shows no readable balance: {exc!r}") from exc
     return shown

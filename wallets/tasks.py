@@ -8,24 +8,33 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from accounts.casdoor import CasdoorError
-
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    # PushInProgress (another push for the user is talking to Casdoor) is a CasdoorError.
-    autoretry_for=(CasdoorError,),
-    retry_backoff=5,
-    retry_backoff_max=30 * 60,
-    retry_jitter=True,
-    max_retries=12,
-)
-def balance_push(user_id: int) -> str | None:
-    """Mirrors the user's current balance into Casdoor; retried while Casdoor is down."""
+@shared_task(bind=True, max_retries=12)
+def balance_push(self, user_id: int) -> str | None:
+    """Mirrors the user's current balance into Casdoor.
+
+    Casdoor down, slow, refusing or answering garbage (or another push for the user under way:
+    PushInProgress) is retried with backoff up to about a day; then the push gives up, logged,
+    and the user's next balance change or the daily reconciliation (which reports Casdoor's
+    mismatches) takes over. Money never waits on it.
+    """
     from wallets.casdoor_mirror import balance_push
 
-    return balance_push(user_id=user_id)
+    try:
+        return balance_push(user_id=user_id)
+    except Exception as exc:
+        if self.request.retries < self.max_retries:
+            countdown = min(5 * 2**self.request.retries, 30 * 60)
+            logger.info(
+                "Casdoor balance push for user %s failed (%r); retrying in %s s", user_id, exc, countdown
+            )
+            raise self.retry(exc=exc, countdown=countdown) from exc
+        logger.error(
+            "Casdoor balance push for user %s gave up after %s tries: %r", user_id, self.max_retries, exc
+        )
+        return None
 
 
 @shared_task

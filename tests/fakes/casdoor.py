@@ -7,7 +7,9 @@ in `columns` (Casdoor's snake_case column names) and, without `columns`, writes 
 from the posted object, blanking what the object leaves out (the SDK's trap).
 
 The `casdoor` fixture (tests/conftest.py) starts it. Tests switch it down (`server.down = n` answers the next n
-requests with HTTP 503) and read `server.users` and `server.requests`.
+requests with HTTP 503), make it answer otherwise until reset (`server.answer`: "hang", "html"
+under 200, "error" (500 with a page), "not-a-user" (data of another shape)), and read
+`server.users` and `server.requests`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,19 @@ class CasdoorHandler(FakeHandler):
                 fake.down -= 1
                 self.send_json({"error": "unavailable"}, status=503)
                 return
+            answer = getattr(fake, "answer", None)
+        if answer == "hang":
+            fake.release.wait(30)
+            return
+        if answer == "html":
+            self.send_bytes(b"<html><body>Casdoor is restarting</body></html>", "text/html")
+            return
+        if answer == "error":
+            self.send_bytes(b"<html><body>500 Internal Server Error</body></html>", "text/html", 500)
+            return
+        if answer == "not-a-user":
+            self.send_json({"status": "ok", "msg": "", "data": ["admin", "built-in"]})
+            return
         if not self._authorized():
             self.send_json({"status": "error", "msg": "Unauthorized operation"})
             return

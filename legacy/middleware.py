@@ -7,8 +7,8 @@ as long as the old session is younger than SESSION_ABSOLUTE_LIFETIME (which keep
 from the old sign-in), and deletes both the stored record (so the cookie works once) and the
 cookie. An unknown, forged, expired or already used cookie signs nobody in and is deleted too.
 
-Only page loads carry it out: GET and HEAD requests to our own host (SITE_URL's), over HTTPS
-unless DEBUG is on. A POST would have its CSRF token rotated under it by the sign-in. The chat
+Only page loads carry it out: GET and HEAD requests to our own origin, SITE_URL's host and
+scheme (https in production: the cookie is never taken over plain HTTP there). A POST would have its CSRF token rotated under it by the sign-in. The chat
 stream's own chain (STREAM_MIDDLEWARE) leaves this out: its requests come from a page that was
 loaded first, and its path to the first token stays free of the extra work.
 """
@@ -31,11 +31,13 @@ COOKIE = "session_id"
 
 
 def _ours(request) -> bool:
-    if request.method not in ("GET", "HEAD"):
-        return False
-    if request.get_host().lower() != urlsplit(settings.SITE_URL).netloc.lower():
-        return False
-    return settings.DEBUG or request.is_secure()
+    """A page load on our own origin: SITE_URL's host and scheme (https in production)."""
+    site = urlsplit(settings.SITE_URL)
+    return (
+        request.method in ("GET", "HEAD")
+        and request.scheme == site.scheme
+        and request.get_host().lower() == site.netloc.lower()
+    )
 
 
 def legacy_session_cookie(get_response):

@@ -171,7 +171,8 @@ def change_the_old_system(legacy_db) -> None:
     legacy_db.execute("UPDATE payments SET status = 'succeeded' WHERE user_id = 'google_100001'")
     legacy_db.execute("UPDATE chats SET title = 'Renamed chat' WHERE title = 'Chat 3'")
     legacy_db.execute(
-        "INSERT INTO messages (chat_id, role, content) SELECT id, 'user', 'one more' FROM chats WHERE title = 'Chat 0'"
+        "INSERT INTO messages (chat_id, role, content, created_at)"
+        " SELECT id, 'user', 'one more', '2025-08-01T00:00:00Z' FROM chats WHERE title = 'Chat 0'"
     )
     legacy_db.execute("UPDATE messages SET content = 'edited' WHERE content = 'message 1 of chat 6'")
     legacy_db.execute("DELETE FROM user_sessions WHERE token = 'vk_100000'")

@@ -69,7 +69,6 @@ MODELS = {
 PARAMS = {
     # A whole number of kopecks that fits our money columns (14 digits, 2 after the point).
     "money": r"^[0-9]{1,12}(\.[0-9]{1,2})?$",
-    "legacy_reference": LEGACY_REFERENCE + "%",
     "legacy_prefix": LEGACY_REFERENCE,
     "opening_balance": OPENING_BALANCE,
     "unusable_password": UNUSABLE_PASSWORD_PREFIX,
@@ -96,8 +95,6 @@ FRAGMENTS = {
     # NULL unless the text is a whole number of kopecks (casting anything else would fail).
     "balance": "CASE WHEN coalesce(s.balance, '0') ~ %(money)s THEN coalesce(s.balance, '0')::numeric END",
     "amount": "CASE WHEN coalesce(s.amount, '0') ~ %(money)s THEN coalesce(s.amount, '0')::numeric END",
-    "legacy_sum": """(SELECT coalesce(sum(e.amount), 0) FROM {entry} e
-                      WHERE e.wallet_id = u.id AND e.reference LIKE %(legacy_reference)s)""",
     # Follows `WITH created AS (INSERT … RETURNING … AS object_id, … AS joined)`: records each
     # row the insert made, found again in the stage by the table's JOINED column.
     "record_created": """
@@ -165,8 +162,7 @@ WALLETS = [
     ), legacy AS (
         SELECT w.user_id, w.casdoor_id, w.balance - coalesce(sum(e.amount), 0) AS delta,
                count(e.id) AS entries
-        FROM wanted w LEFT JOIN {entry} e
-             ON e.wallet_id = w.user_id AND e.reference LIKE %(legacy_reference)s
+        FROM wanted w LEFT JOIN {entry} e ON e.wallet_id = w.user_id AND starts_with(e.reference, %(legacy_prefix)s)
         GROUP BY w.user_id, w.casdoor_id, w.balance
     ), moved AS (
         UPDATE {wallet} w SET balance = w.balance + l.delta, updated_at = now()
@@ -182,10 +178,16 @@ WALLETS = [
     FROM moved""",
     # Recorded once the legacy entries add up to the old balance.
     """
+    WITH wanted AS MATERIALIZED (
+        SELECT s.casdoor_id, s.signature, u.id AS user_id, {balance} AS balance
+        FROM {staged} JOIN {user} u ON u.casdoor_id = s.casdoor_id
+        WHERE {in_chunk} AND ({new} OR {changed}) AND {balance} >= 0
+    )
     INSERT INTO {imported} ("table", legacy_key, object_id, signature, imported_at)
-    SELECT %(table)s, s.casdoor_id, u.id::text, s.signature, now()
-    FROM {staged} JOIN {user} u ON u.casdoor_id = s.casdoor_id
-    WHERE {in_chunk} AND ({new} OR {changed}) AND {balance} >= 0 AND {balance} = {legacy_sum}
+    SELECT %(table)s, w.casdoor_id, w.user_id::text, w.signature, now()
+    FROM wanted w
+    WHERE w.balance = (SELECT coalesce(sum(e.amount), 0) FROM {entry} e WHERE e.wallet_id = w.user_id
+                       AND starts_with(e.reference, %(legacy_prefix)s))
     ON CONFLICT ("table", legacy_key) DO UPDATE SET signature = EXCLUDED.signature""",
 ]
 
@@ -293,14 +295,13 @@ COMPARE = """
 SELECT count(*) AS read, count(*) FILTER (WHERE r.id IS NULL) AS new,
        count(*) FILTER (WHERE r.id IS NOT NULL AND r.signature IS DISTINCT FROM s.signature) AS changed
 FROM {staged}"""
-NEEDED = """
-SELECT s.ord, s.old_key FROM {staged}
-WHERE s.ord > %(after)s AND (r.id IS NULL OR r.signature IS DISTINCT FROM s.signature)
-ORDER BY s.ord LIMIT %(limit)s"""
-LEFTOVERS = """
-SELECT s.* FROM {staged}
-WHERE s.ord > %(after)s AND (r.id IS NULL OR r.signature IS DISTINCT FROM s.signature)
-ORDER BY s.ord LIMIT %(limit)s"""
+# The staged rows still new or changed, all at once (a hash join; a LIMIT would tempt the planner
+# into a nested loop over ImportedRow).
+TODO = """
+CREATE TEMPORARY TABLE {todo} AS
+SELECT s.ord FROM {staged} WHERE r.id IS NULL OR r.signature IS DISTINCT FROM s.signature"""
+TODO_PAGE = """
+SELECT s.* FROM {stage} s JOIN {todo} t ON t.ord = s.ord WHERE s.ord > %(after)s ORDER BY s.ord LIMIT %(limit)s"""
 
 
 class Stage:
@@ -370,15 +371,21 @@ class Stage:
     def drop(self) -> None:
         self.cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(self.name)))
 
-    def pages(self, text: str, limit: int) -> Iterator[list[dict]]:
-        """The rows `text` selects after an `ord`, a page at a time (keyset on `ord`)."""
+    def todo(self, limit: int) -> Iterator[list[dict]]:
+        """The staged rows still new or changed, found once, then read a page at a time."""
+        todo = sql.Identifier(f"{self.name}_todo")
+        self.execute(TODO, todo=todo)
         after = 0
-        while True:
-            rows = self.execute(text, {"after": after, "limit": limit}).fetchall()
-            if not rows:
-                return
+        while rows := self.execute(TODO_PAGE, {"after": after, "limit": limit}, todo=todo).fetchall():
             yield rows
             after = rows[-1]["ord"]
+        self.cursor.execute(sql.SQL("DROP TABLE {}").format(todo))
+
+    def analyze_ours(self) -> None:
+        """Fresh statistics for our tables the statements join: the planner must not take a
+        table filled earlier in this run (even this transaction) for an empty one."""
+        for model in (ImportedRow, User, Chat):
+            self.cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(model._meta.db_table)))
 
 
 def table_import(
@@ -394,6 +401,7 @@ def table_import(
     with connection.connection.cursor(row_factory=dict_row) as cursor:
         already = ImportedRow.objects.filter(table=table.name).count()
         stage = Stage(cursor, table)
+        stage.analyze_ours()
         keys = None
         with result.step("stage"):
             if table.keys_first and already:
@@ -431,7 +439,7 @@ def _stage_needed(*, source: LegacySource, table: Table, keys: Stage, stage: Sta
     if needed > counts["read"] // 4:
         stage.fill(source, source.select(table))
     else:
-        for page in keys.pages(NEEDED, KEYS_PER_FETCH):
+        for page in keys.todo(KEYS_PER_FETCH):
             stage.fill(source, source.select(table, keys=[row["old_key"] for row in page]))
     stage.ready()
 
@@ -457,5 +465,5 @@ def _apply(*, stage: Stage, lo: int, hi: int, result: TableReport) -> None:
 
 
 def _leftovers(stage: Stage) -> Iterator[dict]:
-    for page in stage.pages(LEFTOVERS, LEFTOVERS_PER_FETCH):
+    for page in stage.todo(LEFTOVERS_PER_FETCH):
         yield from page

@@ -163,6 +163,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     base = args.server.rsplit("/", 1)[0]
     sizes = {
         "users": args.users,

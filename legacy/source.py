@@ -62,12 +62,13 @@ class LegacySource:
     def _value(self, table: Table, column: Column) -> sql.Composable:
         present = [name for name in column.old_names if name in self.columns(table.name)]
         cast = sql.SQL(column.type)
-        if not present:
+        values = [sql.SQL("{}::{}").format(sql.Identifier(name), cast) for name in present]
+        if not values:
             value: sql.Composable = sql.SQL("NULL::{}").format(cast)
+        elif len(values) == 1:
+            value = values[0]
         else:
-            value = sql.SQL("coalesce({})").format(
-                sql.SQL(", ").join(sql.SQL("{}::{}").format(sql.Identifier(name), cast) for name in present)
-            )
+            value = sql.SQL("coalesce({})").format(sql.SQL(", ").join(values))
         if column.trim:
             value = sql.SQL("btrim({})").format(value)
         if column.expression:

@@ -7,10 +7,11 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8081
 
-.PHONY: run test lint pytest assets migrate setup setup-dev worker beat clean
+.PHONY: run test smoke lint pytest assets migrate setup setup-dev worker beat clean
 
+# Served as production serves it (bin/serve), on one process and the loopback.
 run: setup assets migrate
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --loop uvloop --http httptools
+	UVICORN=$(VENV)/bin/uvicorn APP_HOST=$(HOST) APP_PORT=$(PORT) APP_WORKERS=1 bin/serve
 
 test: setup-dev assets lint pytest
 
@@ -25,8 +26,9 @@ pytest:
 migrate:
 	$(PY) manage.py migrate --noinput
 
+# Both queues in one worker for development; production runs one worker per queue.
 worker: setup
-	$(VENV)/bin/celery -A config worker --loglevel=INFO
+	$(VENV)/bin/celery -A config worker --queues=celery,media --loglevel=INFO
 
 beat: setup
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
@@ -50,6 +52,12 @@ node_modules/.installed: package.json package-lock.json
 # Tailwind scans the templates, so the CSS is rebuilt on every run (about a second).
 assets: node_modules/.installed
 	npm run --silent build
+
+# The production topology run natively (Caddy, the app as the Dockerfile starts it, Celery
+# worker and beat, PostgreSQL and Redis from DATABASE_URL / REDIS_URL's servers, the fakes as the
+# outside world); see smoke/README.md. Installs Debian's caddy and docker-compose when missing.
+smoke: setup-dev assets
+	bash smoke/run
 
 clean:
 	rm -rf $(VENV) node_modules static/dist static/vendor staticfiles .test-db.sqlite3

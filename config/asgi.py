@@ -3,6 +3,8 @@
 The streamed endpoints (settings.STREAM_PATHS) are served by Django too, through a handler
 with a shorter middleware chain that stays in the event loop (config/stream.py).
 
+Every HTTP request's body is bounded before it is read (config/limits.py).
+
 Served by uvicorn in `make run` and production; `manage.py runserver` uses daphne.
 """
 
@@ -19,8 +21,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config.limits import BodyLimit  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from config.stream import StreamHandler  # noqa: E402
+from config.stream import StreamHandler, drain  # noqa: E402
 
 stream_asgi_app = StreamHandler()
 
@@ -30,9 +33,23 @@ async def http_app(scope, receive, send):
     await app(scope, receive, send)
 
 
+async def lifespan(scope, receive, send):
+    """Start-up has nothing to do; at shutdown, replies cancelled by the server's graceful
+    timeout record and bill what they relayed before the process exits."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await drain(timeout=settings.STREAM_DRAIN_TIMEOUT)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 application = ProtocolTypeRouter(
     {
-        "http": http_app,
+        "http": BodyLimit(http_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "lifespan": lifespan,
     }
 )

@@ -6,6 +6,7 @@ channel layer, eager Celery, console email, files on local disk). `DATABASE_URL`
 refuses to start without `SECRET_KEY` and `SITE_URL`.
 """
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,8 +18,12 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
+env = environ.Env()
+# An empty variable means "not set", whatever reads it: `.env.example` lists every variable,
+# most of them empty, and `MEDIA_ROOT=` must not become the working directory, nor
+# `ALLOWED_HOSTS=` an empty host list, nor `DATABASE_URL=` a crash.
+env.ENVIRON = {name: value for name, value in os.environ.items() if value.strip()}
 
 # Core -----------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=True)
@@ -31,12 +36,23 @@ if not DEBUG:
 SECRET_KEY = SECRET_KEY or "django-insecure-development-only-key-do-not-use-in-production"
 SITE_URL = SITE_URL or "http://127.0.0.1:8081"
 SITE_NAME = env("SITE_NAME", default="Нейросети")
+# The public host name Caddy serves (docker compose and the Caddyfile read it); when set, it
+# must be SITE_URL's host.
+SITE_DOMAIN = env("SITE_DOMAIN", default="")
 
 _site = urlsplit(SITE_URL)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[_site.hostname])
+# SITE_URL's host, the extra names from ALLOWED_HOSTS, and the loopback names the container's
+# health check and operators on the machine use (the app's port is reachable from nowhere else;
+# Caddy forwards only SITE_DOMAIN's requests).
+ALLOWED_HOSTS = list(
+    dict.fromkeys([_site.hostname, *env.list("ALLOWED_HOSTS", default=[]), "127.0.0.1", "localhost", "[::1]"])
+)
 if DEBUG:
-    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]", "testserver"]
+    ALLOWED_HOSTS.append("testserver")
 CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
+# The most a request body may carry (config/limits.py answers 413 before reading more); routes
+# that take files have their own limit in REQUEST_BODY_LIMITS (see media).
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 
 INSTALLED_APPS = [
     # daphne first: `manage.py runserver` then serves ASGI (development only; uvicorn serves
@@ -92,6 +108,9 @@ MIDDLEWARE = [
 # The streamed endpoints run a shorter chain whose hooks stay in the event loop (config/stream.py
 # says why and what is left out); config/asgi.py sends STREAM_PATHS to it.
 STREAM_PATHS = ("/api/chats/send",)
+# A stopping server gives replies it cancelled this long to record what they relayed
+# (bin/serve's graceful timeout comes first; compose's stop_grace_period covers both).
+STREAM_DRAIN_TIMEOUT = 8
 STREAM_MIDDLEWARE = [
     "config.stream.InLoopSecurityMiddleware",
     "config.stream.InLoopSessionMiddleware",
@@ -250,7 +269,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/uploads/"
-MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "uploads")))
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "uploads"))).resolve()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -286,6 +305,8 @@ CASDOOR_ORG = env("CASDOOR_ORG", default="built-in")
 CASDOOR_APP_NAME = env("CASDOOR_APP_NAME", default="Myservice")
 CASDOOR_CERT_FILE = env("CASDOOR_CERT_FILE", default="")
 CASDOOR_TIMEOUT = env.float("CASDOOR_TIMEOUT", default=5.0)
+# Casdoor's built-in admin password, written into its init data (`casdoor_init_data`).
+CASDOOR_ADMIN_PASSWORD = env("CASDOOR_ADMIN_PASSWORD", default="")
 
 # OAuth providers --------------------------------------------------------------------------------
 VK_CLIENT_ID = env("VK_CLIENT_ID", default="")
@@ -478,6 +499,8 @@ if S3_BUCKET_NAME:
             CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(f"{_bucket.scheme}://{_bucket.netloc}")
 S3_OBJECT_ACL = env("S3_OBJECT_ACL", default="public-read")
 MEDIA_UPLOAD_MAX_BYTES = env.int("MEDIA_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# The upload's multipart body: the picture plus room for its headers and the form's fields.
+REQUEST_BODY_LIMITS = {"/api/upload": MEDIA_UPLOAD_MAX_BYTES + 64 * 1024}
 # Width × height; a 48 MP phone photo fits, a decompression bomb does not.
 MEDIA_UPLOAD_MAX_PIXELS = env.int("MEDIA_UPLOAD_MAX_PIXELS", default=50_000_000)
 # Generated files copied from Fal (videos are the large ones).
@@ -486,9 +509,56 @@ MEDIA_RESULT_MAX_FILES = env.int("MEDIA_RESULT_MAX_FILES", default=4)
 # A job Fal has not finished this long after submission is given up and its hold released.
 MEDIA_GENERATION_TIMEOUT = env.float("MEDIA_GENERATION_TIMEOUT", default=600)
 MEDIA_POLL_INTERVAL_SECONDS = env.float("MEDIA_POLL_INTERVAL_SECONDS", default=3)
+# Polls of Fal run on their own queue and worker (docker compose's `worker-media`): a burst of
+# generations never queues ahead of sign-in mail, Casdoor sync or reply settlement.
+CELERY_TASK_ROUTES = {"media.tasks.generation_poll": {"queue": "media"}}
 MEDIA_GALLERY_PAGE_SIZE = 24
 FAL_TIMEOUT = env.float("FAL_TIMEOUT", default=15)
 CELERY_BEAT_SCHEDULE["media-generations-expire"] = {
     "task": "media.tasks.generations_expire",
     "schedule": 300.0,
 }
+
+
+# Refused at start-up -------------------------------------------------------------------------------
+# Values that would leak data or weaken the site stop the process with a message naming them,
+# instead of starting a site that looks fine. MEDIA_ROOT is checked in every mode: /uploads/
+# serves whatever lies under it to anyone.
+PLACEHOLDERS = ("change-me", "changeme")  # what `.env.example` ships in place of secrets
+
+
+def _dangerous_values() -> list[str]:
+    problems = []
+    code = BASE_DIR.resolve()
+    if code == MEDIA_ROOT or MEDIA_ROOT in code.parents:
+        problems.append(f"MEDIA_ROOT={MEDIA_ROOT} holds the application's code; use a dedicated directory.")
+    elif code in MEDIA_ROOT.parents and (code / "uploads") not in (MEDIA_ROOT, *MEDIA_ROOT.parents):
+        problems.append(
+            f"MEDIA_ROOT={MEDIA_ROOT} is inside the application; use {code / 'uploads'} or a directory outside it."
+        )
+    if DEBUG:
+        return problems
+    if _site.scheme != "https":
+        problems.append(f"SITE_URL={SITE_URL} must be https:// in production (DEBUG=false).")
+    if SITE_DOMAIN and _site.hostname != SITE_DOMAIN:
+        problems.append(f"SITE_DOMAIN={SITE_DOMAIN} is not SITE_URL's host ({_site.hostname}).")
+    if (
+        len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+        or SECRET_KEY.startswith("django-insecure")
+        or any(word in SECRET_KEY.lower() for word in PLACEHOLDERS)
+    ):
+        problems.append(
+            "SECRET_KEY is weak or a placeholder: use 50+ random characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    placeholders = sorted(
+        name for name, value in env.ENVIRON.items() if any(word in value.lower() for word in PLACEHOLDERS)
+    )
+    if placeholders:
+        problems.append(f"{', '.join(placeholders)} still hold the example's placeholder; set real values.")
+    return problems
+
+
+if _problems := _dangerous_values():
+    raise ImproperlyConfigured("Refusing to start: " + " ".join(_problems))

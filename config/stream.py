@@ -81,6 +81,20 @@ class InLoopSessionMiddleware(_InLoop, SessionMiddleware):
         return self.process_response(request, response)
 
 
+# Replies being streamed: a stopping server waits for them to record what they relayed.
+IN_FLIGHT: set[asyncio.Task] = set()
+
+
+async def drain(*, timeout: float) -> None:
+    """Waits up to `timeout` seconds for the replies in flight to finish their bookkeeping.
+
+    uvicorn cancels the requests still open when its graceful shutdown times out and does not
+    wait for them; the lifespan shutdown (config/asgi.py) calls this before the process exits.
+    """
+    if IN_FLIGHT:
+        await asyncio.wait(set(IN_FLIGHT), timeout=timeout)
+
+
 class StreamHandler(ASGIHandler):
     """Django's ASGI handler with `settings.STREAM_MIDDLEWARE` as its chain, and its request's
     bookkeeping kept in the loop.
@@ -122,8 +136,17 @@ class StreamHandler(ASGIHandler):
 
         disconnect = asyncio.create_task(self.listen_for_disconnect(receive))
         respond = asyncio.create_task(process_request())
+        IN_FLIGHT.add(respond)
+        respond.add_done_callback(IN_FLIGHT.discard)
         try:
-            await asyncio.wait((disconnect, respond), return_when=asyncio.FIRST_COMPLETED)
+            try:
+                await asyncio.wait((disconnect, respond), return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                # The server is stopping and its grace period is over: the view sees the
+                # cancellation and records its reply; `drain` (at lifespan shutdown) waits for it.
+                disconnect.cancel()
+                respond.cancel()
+                raise
             for task in (disconnect, respond):
                 if task.done():
                     with contextlib.suppress(RequestAborted):

@@ -22,6 +22,11 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # The old system's URLs (config/views.py).
+    path("login", views.old_login),
+    path("login/<slug:provider>-direct", views.old_login),
+    path("callback/<slug:provider>", views.old_callback),
+    path("logout", views.old_logout),
     # Each app routes its own pages and its /api/ endpoints.
     path("", include("accounts.urls")),
     path("", include("wallets.urls")),

@@ -2,8 +2,16 @@ import logging
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -68,3 +76,38 @@ def healthz(request: HttpRequest) -> JsonResponse:
             state[name] = "down"
     healthy = all(value == "up" for value in state.values())
     return JsonResponse({"status": "ok" if healthy else "fail", **state}, status=200 if healthy else 503)
+
+
+# The old system's addresses ---------------------------------------------------------------------
+# Bookmarks, the landing pages and the providers' consoles still point at the FastAPI system's
+# URLs; each leads to its new home. Permanent (301) where the meaning is the same.
+OLD_PROVIDERS = ("vk", "google", "yandex", "telegram")
+
+
+def _redirect_with_query(request: HttpRequest, name: str, *, permanent: bool) -> HttpResponse:
+    url = reverse(name)
+    if request.META.get("QUERY_STRING"):
+        url = f"{url}?{request.META['QUERY_STRING']}"
+    return (HttpResponsePermanentRedirect if permanent else HttpResponseRedirect)(url)
+
+
+def old_login(request: HttpRequest, provider: str = "") -> HttpResponse:
+    """`/login` and `/login/{provider}-direct`: the sign-in page, or the provider's sign-in."""
+    if provider in OLD_PROVIDERS:
+        return _redirect_with_query(request, f"{provider}_login", permanent=True)
+    if provider in ("", "email"):
+        return _redirect_with_query(request, "account_login", permanent=True)
+    raise Http404
+
+
+def old_callback(request: HttpRequest, provider: str) -> HttpResponse:
+    """`/callback/{provider}`: the provider's callback, with everything it sent along."""
+    if provider not in OLD_PROVIDERS:
+        raise Http404
+    return _redirect_with_query(request, f"{provider}_callback", permanent=True)
+
+
+def old_logout(request: HttpRequest) -> HttpResponse:
+    # The old GET signed out at once; ours asks first (a link must not sign anyone out), so the
+    # meaning differs and the redirect is temporary.
+    return _redirect_with_query(request, "account_logout", permanent=False)

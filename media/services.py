@@ -5,7 +5,8 @@ within the size and pixel limits; the stored copy is re-encoded from pixels, so 
 XMP and comments are gone. Animated images keep their first frame.
 
 Generations: `generation_start` reserves the model's fixed price (a wallet hold), submits the
-job to Fal and returns at once; `generation_poll` (run by a Celery task) waits for Fal, copies
+job to Fal and returns at once; `generation_poll` (run by a Celery task, again and again until
+the job ends) asks Fal once, copies
 the result into our storage and settles the hold, or releases it when Fal fails or the deadline
 passes. Finishing is claimed by a conditional UPDATE on the generation's status, and the hold is
 closed under its own reference, so running the task twice (or two at once) charges once.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -206,34 +206,31 @@ def generation_start(*, user, model: AIModel, prompt: str, chat: Chat | None = N
 
 
 def generation_poll(*, generation_id) -> Generation:
-    """Asks Fal about the job until it completes or the deadline passes, then finishes it.
+    """Asks Fal once about the job and finishes it when it completed or its deadline passed.
 
-    Safe to run again or in parallel: a finished generation is returned as it is.
+    Returns the generation; while it is still active the caller asks again later (the task
+    re-enqueues itself, so no worker waits on Fal). Safe to run again or in parallel: a
+    finished generation is returned as it is.
     """
     generation = Generation.objects.get(pk=generation_id)
-    deadline = generation.created_at + timedelta(seconds=settings.MEDIA_GENERATION_TIMEOUT)
-    while generation.is_active:
-        if timezone.now() >= deadline:
-            return _fail(generation, error=_("Генерация не завершилась вовремя. Деньги не списаны."))
-        try:
-            state = fal.status(status_url=generation.status_url)
-        except fal.FalUnavailable as exc:
-            logger.info("Fal status for generation %s unavailable, will ask again: %s", generation.pk, exc)
-            state = None
-        except fal.FalError as exc:
-            logger.warning("Fal status for generation %s refused: %s", generation.pk, exc)
-            return _fail(generation, error=_("Генерация не удалась. Деньги не списаны."))
-        if state is not None and state.status == fal.COMPLETED:
-            return _finish(generation, error=state.error)
-        if (
-            state is not None
-            and state.status == fal.IN_PROGRESS
-            and generation.status == Generation.Status.PENDING
-        ):
-            Generation.objects.filter(pk=generation.pk, status=Generation.Status.PENDING).update(
-                status=Generation.Status.RUNNING
-            )
-        time.sleep(settings.MEDIA_POLL_INTERVAL_SECONDS)
+    if not generation.is_active:
+        return generation
+    if timezone.now() >= generation.created_at + timedelta(seconds=settings.MEDIA_GENERATION_TIMEOUT):
+        return _fail(generation, error=_("Генерация не завершилась вовремя. Деньги не списаны."))
+    try:
+        state = fal.status(status_url=generation.status_url)
+    except fal.FalUnavailable as exc:
+        logger.info("Fal status for generation %s unavailable, will ask again: %s", generation.pk, exc)
+        return generation
+    except fal.FalError as exc:
+        logger.warning("Fal status for generation %s refused: %s", generation.pk, exc)
+        return _fail(generation, error=_("Генерация не удалась. Деньги не списаны."))
+    if state.status == fal.COMPLETED:
+        return _finish(generation, error=state.error)
+    if state.status == fal.IN_PROGRESS and generation.status == Generation.Status.PENDING:
+        Generation.objects.filter(pk=generation.pk, status=Generation.Status.PENDING).update(
+            status=Generation.Status.RUNNING
+        )
         generation.refresh_from_db()
     return generation
 

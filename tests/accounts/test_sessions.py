@@ -51,7 +51,8 @@ def test_outside_debug_the_session_cookie_is_secure():
         "print(json.dumps([s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE, "
         "s.SESSION_COOKIE_AGE, s.SESSION_ABSOLUTE_LIFETIME]))"
     )
-    result = run_python("-c", code, DEBUG="false", SECRET_KEY="x" * 50, SITE_URL="https://lk.example.ru")
+    secret = "a-production-like-secret-key-with-plenty-of-entropy-0123456789"
+    result = run_python("-c", code, DEBUG="false", SECRET_KEY=secret, SITE_URL="https://lk.example.ru")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [True, True, "Lax", 14 * 24 * 3600, 90 * 24 * 3600]
 

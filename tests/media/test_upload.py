@@ -183,3 +183,36 @@ def test_only_the_users_own_upload_urls_count_as_theirs(alice_client, alice, bob
     assert not upload_url_is_owned(user=bob, url=url)
     assert not upload_url_is_owned(user=alice, url="https://evil.example.com/cat.png")
     assert not upload_url_is_owned(user=alice, url=url + "?x=1")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "secret.txt",
+        "db.sqlite3",
+        "config/settings.py",
+        "uploads/2026/12/0b0a2c9e-5a51-4f7e-9d3e-2b8c8d0f6a11.py",
+        "uploads/notes/0b0a2c9e-5a51-4f7e-9d3e-2b8c8d0f6a11.png",
+    ],
+)
+def test_the_local_file_view_serves_only_names_the_app_gives_media(client, db, settings, tmp_path, name):
+    settings.MEDIA_ROOT = tmp_path
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("SECRET_KEY = 'not for the world'")
+
+    response = client.get(f"/uploads/{name}")
+
+    assert response.status_code == 404
+    assert b"SECRET_KEY" not in response.content
+
+
+def test_the_local_file_view_does_not_step_out_of_the_media_root(client, db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    (tmp_path / "media").mkdir()
+    (tmp_path / "uploads" / "2026" / "12").mkdir(parents=True)
+    name = "0b0a2c9e-5a51-4f7e-9d3e-2b8c8d0f6a11.png"
+    (tmp_path / "uploads" / "2026" / "12" / name).write_bytes(b"outside")
+
+    for path in (f"/uploads/../uploads/2026/12/{name}", f"/uploads/%2e%2e/uploads/2026/12/{name}"):
+        assert client.get(path).status_code == 404

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from allauth.account.models import EmailAddress
-
 from accounts.models import User
 from chats.models import Chat, Message
 from payments.models import Payment
@@ -143,6 +141,3 @@ USER_SESSIONS = Table(
 
 # In import order: users first, then what refers to them.
 TABLES = (WALLETS, PAYMENTS, CHATS, MESSAGES, USER_SESSIONS)
-
-# Used by the email link (legacy.services and legacy.bulk) to lower-case like allauth does.
-EMAIL_ADDRESS_LIMIT = _limit(EmailAddress, "email")

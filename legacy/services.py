@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from decimal import Decimal
 from itertools import islice
@@ -34,9 +34,33 @@ from legacy.source import LegacySource
 from legacy.tables import TABLES, USER_SESSIONS, Table
 from wallets.models import LedgerEntry
 
+# pg_advisory_lock key held by a run (on PostgreSQL): two runs at once would race each other.
+RUN_LOCK = 1_800_018
+
 
 class _DryRun(Exception):
     """Raised at the end of a dry run to roll back everything it wrote."""
+
+
+class AlreadyRunning(Exception):
+    """Another import_legacy holds the run lock on this database."""
+
+
+@contextmanager
+def _one_run_at_a_time() -> Iterator[None]:
+    if connection.vendor != "postgresql":
+        # SQLite lets one writer in at a time anyway.
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK])
+        if not cursor.fetchone()[0]:
+            raise AlreadyRunning("another import_legacy is running against this database")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
 
 
 def legacy_import(
@@ -67,7 +91,7 @@ def legacy_import(
     )
     started = time.perf_counter()
     try:
-        with transaction.atomic() if dry_run else nullcontext():
+        with _one_run_at_a_time(), transaction.atomic() if dry_run else nullcontext():
             for table in TABLES:
                 result = TableReport(table.name, present=source.has_table(table.name))
                 report.tables.append(result)

@@ -1,16 +1,18 @@
 """The set-based path (PostgreSQL) against the per-row path: the same rules, the same result."""
 
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connections
 
 from accounts.models import User
-from chats.models import Chat
+from chats.models import Chat, Message
 from legacy.models import ImportedRow, LegacySession
-from legacy.services import legacy_import
+from legacy.services import RUN_LOCK, legacy_import
 from legacy.source import LegacySource
 from payments.models import Payment
 from tests.legacy.test_import_legacy import assert_every_wallet_adds_up, change_the_old_system
@@ -194,3 +196,40 @@ def test_a_chunk_that_fails_together_is_retried_in_halves_and_only_the_bad_row_i
     assert wallets.one_by_one <= 64
     assert User.objects.count() == 300
     assert_every_wallet_adds_up()
+
+
+def test_a_delta_with_many_new_messages_reads_them_all_at_once_and_imports_each_once(legacy_db):
+    legacy_db.fill(users=30)
+    run(legacy_db, set_based=True)
+    # More than a quarter of the messages are new: the delta reads every row, not key by key.
+    legacy_db.execute(
+        "INSERT INTO messages (chat_id, role, content, created_at)"
+        " SELECT c.id, 'user', 'later ' || g, '2025-09-01T00:00:00Z' FROM chats c, generate_series(1, 3) g"
+    )
+
+    reports = run(legacy_db, set_based=True)
+
+    assert reports["messages"] == (70, 30, 0, 40, 0, 0)
+    assert Message.objects.filter(content__startswith="later ").count() == 30
+    assert Message.objects.count() == 70
+
+
+def test_a_second_import_while_one_runs_is_refused(legacy_db):
+    legacy_db.fill(users=3)
+    # Another session holds the run lock, as a run in another process would.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [RUN_LOCK])
+
+        with pytest.raises(CommandError, match="another import_legacy is running"):
+            call_command("import_legacy", "--source", legacy_db.url, stdout=StringIO(), stderr=StringIO())
+
+        assert User.objects.count() == 0
+    finally:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
+        other.close()
+    # Once it is released, the import runs.
+    call_command("import_legacy", "--source", legacy_db.url, stdout=StringIO(), stderr=StringIO())
+    assert User.objects.count() == 3

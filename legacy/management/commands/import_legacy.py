@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from legacy.services import legacy_import
+from legacy.services import AlreadyRunning, legacy_import
 from legacy.source import LegacySource
 
 
@@ -54,6 +54,8 @@ class Command(BaseCommand):
                 chunk_size=chunk_size,
                 progress=self.stderr.write,
             )
+        except AlreadyRunning as exc:
+            raise CommandError(str(exc)) from exc
         finally:
             legacy.close()
         self.stdout.write(result.as_text())

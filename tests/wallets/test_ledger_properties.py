@@ -178,12 +178,14 @@ class LedgerMachine(RuleBasedStateMachine):
         assert services.holds_expire() >= 1
         assert Hold.objects.get(reference=hold[0]).status == Hold.Status.RELEASED
 
-    @rule(hold=consumes(open_holds), share=st.sampled_from(["below", "at"]))
-    def settle_and_release_at_once(self, hold, share):
+    @rule(wallet=wallets, amount=amounts, share=st.sampled_from(["below", "at"]))
+    def settle_and_release_at_once(self, wallet, amount, share):
         """A reply's settle racing the expiry sweep's release: exactly one of them closes it."""
-        if hold is None:
+        reference = self._reference("race-close")
+        try:
+            services.hold_place(user=wallet, amount=amount, reference=reference)
+        except services.InsufficientFunds:
             return
-        reference, wallet, amount = hold
         cost = amount if share == "at" else amount / 3
         barrier = threading.Barrier(2)
 

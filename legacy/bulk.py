@@ -133,10 +133,11 @@ WALLETS = [
     WHERE {new} AND {balance} >= 0
     ON CONFLICT (user_id) DO NOTHING""",
     "ANALYZE {wallet}",
-    # Changed people: the old system's profile.
+    # Changed people: what the old system's profile says (an empty field keeps ours).
     """
-    UPDATE {user} u SET email = coalesce(s.email, ''), name = coalesce(s.name, ''),
-                        avatar = coalesce(s.avatar, ''), phone = coalesce(s.phone, '')
+    UPDATE {user} u SET email = coalesce(nullif(s.email, ''), u.email), name = coalesce(nullif(s.name, ''), u.name),
+                        avatar = coalesce(nullif(s.avatar, ''), u.avatar),
+                        phone = coalesce(nullif(s.phone, ''), u.phone)
     FROM {chunk}
     WHERE u.casdoor_id = s.casdoor_id AND {changed} AND {balance} >= 0""",
     # The way they signed in to the old system, so their next sign-in finds them.

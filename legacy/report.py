@@ -133,7 +133,7 @@ class Report:
                 steps = ", ".join(
                     f"{name} {value:.2f}" for name, value in table.seconds.items() if name != "total"
                 )
-                lines.append(f"  {table.table}: {steps}; {table.one_by_one} rows one by one")
+                lines.append(f"  {table.table}: {steps}; rows taken one by one: {table.one_by_one}")
         lines.append(f"  all: {self.seconds:.2f}")
         for table in self.tables:
             lines.extend(f"  note: {table.table}: {note}" for note in table.notes)

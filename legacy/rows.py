@@ -121,7 +121,7 @@ def wallet_import(*, row: dict, previous: ImportedRow | None) -> int:
     """`wallets` row → a User with the same casdoor_id and a wallet holding the old balance.
 
     A person who signed up here before the import keeps their profile; a changed old row
-    brings its profile over.
+    brings over the fields it fills.
     """
     casdoor_id = row["casdoor_id"]
     balance = money(row.get("balance"), "balance")
@@ -131,7 +131,10 @@ def wallet_import(*, row: dict, previous: ImportedRow | None) -> int:
     if user is None:
         user = User.objects.create_user(casdoor_id=casdoor_id, **_profile(row))
     elif previous is not None:
-        User.objects.filter(pk=user.pk).update(**_profile(row))
+        # What the old system's profile says; an empty field keeps ours.
+        User.objects.filter(pk=user.pk).update(
+            **{field: value for field, value in _profile(row).items() if value}
+        )
     _link_sign_in(user=user, casdoor_id=casdoor_id, email=row.get("email") or "")
     _bring_balance(user=user, casdoor_id=casdoor_id, balance=balance)
     return user.pk

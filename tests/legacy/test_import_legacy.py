@@ -167,7 +167,9 @@ def change_the_old_system(legacy_db) -> None:
     legacy_db.execute(
         "UPDATE wallets SET balance = balance + 100, name = 'Renamed' WHERE casdoor_id = 'google_100001'"
     )
-    legacy_db.execute("UPDATE wallets SET balance = balance - 10 WHERE casdoor_id = 'yandex_100002'")
+    legacy_db.execute(
+        "UPDATE wallets SET balance = balance - 10, email = NULL WHERE casdoor_id = 'yandex_100002'"
+    )
     legacy_db.execute("UPDATE payments SET status = 'succeeded' WHERE user_id = 'google_100001'")
     legacy_db.execute("UPDATE chats SET title = 'Renamed chat' WHERE title = 'Chat 3'")
     legacy_db.execute(
@@ -202,6 +204,8 @@ def test_a_later_run_imports_only_what_is_new_and_brings_what_changed(legacy_db)
     yandex = User.objects.get(casdoor_id="yandex_100002")
     assert yandex.wallet.balance == Decimal("64.02")
     assert LedgerEntry.objects.get(reference="legacy:yandex_100002:1").amount == Decimal("-10.00")
+    # An old profile field gone empty does not wipe ours.
+    assert yandex.email == "user2@example.com"
     assert_every_wallet_adds_up()
     # A payment takes its final status and still credits nothing.
     assert Payment.objects.get(user=google).status == "succeeded"

@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.session_lifetime",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The old system's sign-in cookie, honoured once on a page load (left out of STREAM_MIDDLEWARE).
+    "legacy.middleware.legacy_session_cookie",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",

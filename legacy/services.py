@@ -1,238 +1,183 @@
-"""Turning the old system's rows into ours, one row at a time, each safe to repeat.
+"""Moving the old FastAPI system's data here, and honouring its sign-ins once.
 
-A row already imported (recorded in `ImportedRow`) is skipped, except where the old system
-may have moved on between a rehearsal run and the final one: a changed balance is brought in
-as a correcting `adjustment` entry, and a payment that reached a final state takes that state,
-never crediting anything (the old balance already contains every succeeded payment).
+`legacy_import` reads each old table (legacy.tables) and imports it, on PostgreSQL through the
+set-based path (legacy.bulk: COPY, staging tables, `INSERT … SELECT`), on SQLite row by row
+(legacy.rows); both apply the same rules. It is safe to repeat: a row is compared with what
+the last run saw by its signature, so a rehearsal days before the switch and a final run at it
+both work, and the final one reads what changed without visiting each row in Python.
+
+Each table is imported in its own transaction (on SQLite, a transaction per batch of rows): a
+crash is resumed by running again. A dry run does all of it in one transaction and rolls it
+back, so its counts and timings are the real run's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import timedelta
+from decimal import Decimal
+from itertools import islice
 
-from allauth.account.models import EmailAddress
-from allauth.socialaccount.models import SocialAccount
-from django.db.models import Q, Sum
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
 
-from accounts.models import User
-from chats.models import Chat, Message
-from legacy.models import ImportedRow
-from payments.models import Payment
+from legacy import bulk
+from legacy.models import ImportedRow, LegacySession
+from legacy.report import Report, TableReport
+from legacy.rows import LEGACY_REFERENCE, rows_import
+from legacy.source import LegacySource
+from legacy.tables import TABLES, USER_SESSIONS, Table
 from wallets.models import LedgerEntry
-from wallets.services import wallet_credit, wallet_debit
 
-SOCIAL_PROVIDERS = {"vk", "google", "yandex", "telegram"}
-
-
-class BadRow(Exception):
-    """The row cannot be imported as it is; it is reported and skipped."""
+# pg_advisory_lock key held by a run (on PostgreSQL): two runs at once would race each other.
+RUN_LOCK = 1_800_018
 
 
-class Outcome(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    SKIPPED = "skipped"
+class _DryRun(Exception):
+    """Raised at the end of a dry run to roll back everything it wrote."""
 
 
-@dataclass
-class Imported:
-    """Keys already imported, per old table, loaded once per run."""
-
-    keys: dict[str, dict[str, str]]
-
-    @classmethod
-    def load(cls) -> Imported:
-        keys: dict[str, dict[str, str]] = {}
-        for table, legacy_key, object_id in ImportedRow.objects.values_list(
-            "table", "legacy_key", "object_id"
-        ):
-            keys.setdefault(table, {})[legacy_key] = object_id
-        return cls(keys)
-
-    def get(self, table: str, key: str) -> str | None:
-        return self.keys.get(table, {}).get(key)
-
-    def record(self, table: str, key: str, object_id) -> None:
-        ImportedRow.objects.create(table=table, legacy_key=key, object_id=str(object_id))
-        self.keys.setdefault(table, {})[key] = str(object_id)
+class AlreadyRunning(Exception):
+    """Another import_legacy holds the run lock on this database."""
 
 
-def _text(row: dict, column: str, limit: int | None = None) -> str:
-    value = row.get(column)
-    value = "" if value is None else str(value).strip()
-    return value[:limit] if limit else value
-
-
-def _money(value, what: str) -> Decimal:
+@contextmanager
+def _one_run_at_a_time() -> Iterator[None]:
+    if connection.vendor != "postgresql":
+        # SQLite lets one writer in at a time anyway.
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK])
+        if not cursor.fetchone()[0]:
+            raise AlreadyRunning("another import_legacy is running against this database")
     try:
-        amount = Decimal(str(value if value is not None else 0))
-    except InvalidOperation:
-        raise BadRow(f"{what} is not a number: {value!r}") from None
-    if amount != amount.quantize(Decimal("0.01")):
-        raise BadRow(f"{what} has fractions of a kopeck: {amount}")
-    return amount
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
 
 
-def _key(row: dict, column: str) -> str:
-    key = _text(row, column)
-    if not key:
-        raise BadRow(f"no {column}")
-    return key
+def legacy_import(
+    *,
+    source: LegacySource,
+    dry_run: bool = False,
+    set_based: bool | None = None,
+    batch_size: int = 500,
+    chunk_size: int = 100_000,
+    progress: Callable[[str], None] = lambda line: None,
+) -> Report:
+    """Imports every old table; returns what it did (or, dry, would do).
 
-
-def _legacy_entries(user: User):
-    reference = f"legacy:{user.casdoor_id}"
-    return LedgerEntry.objects.filter(Q(reference=reference) | Q(reference__startswith=f"{reference}:"))
-
-
-def _bring_balance(*, user: User, balance: Decimal) -> bool:
-    """Makes the legacy entries of `user` add up to the old balance; True if it wrote one."""
-    entries = _legacy_entries(user)
-    delta = balance - (entries.aggregate(total=Sum("amount"))["total"] or Decimal(0))
-    if delta == 0:
-        return False
-    n = entries.count()
-    # The first entry is `legacy:<casdoor_id>`; corrections after a rehearsal run number on.
-    reference = f"legacy:{user.casdoor_id}" if n == 0 else f"legacy:{user.casdoor_id}:{n}"
-    change = wallet_credit if delta > 0 else wallet_debit
-    change(
-        user=user,
-        amount=abs(delta),
-        reference=reference,
-        kind=LedgerEntry.Kind.ADJUSTMENT,
-        description="Остаток из старой системы",
+    Args:
+        source: the old database, opened on one snapshot.
+        dry_run: do everything, then roll it back.
+        set_based: the set-based path; by default when our database is PostgreSQL.
+        batch_size: rows per transaction on the per-row path.
+        chunk_size: staged rows per savepoint on the set-based path.
+        progress: called with a line of text as steps finish.
+    """
+    if set_based is None:
+        set_based = connection.vendor == "postgresql"
+    report = Report(
+        dry_run=dry_run,
+        path="set-based (COPY into staging tables, INSERT … SELECT)" if set_based else "row by row",
+        old_balance_total=source.total_balance(),
     )
-    return True
+    started = time.perf_counter()
+    try:
+        with _one_run_at_a_time(), transaction.atomic() if dry_run else nullcontext():
+            for table in TABLES:
+                result = TableReport(table.name, present=source.has_table(table.name))
+                report.tables.append(result)
+                if not result.present:
+                    continue
+                with result.step("total"):
+                    if set_based:
+                        with transaction.atomic():
+                            bulk.table_import(
+                                source=source,
+                                table=table,
+                                result=result,
+                                chunk_size=chunk_size,
+                                progress=progress,
+                            )
+                    else:
+                        _table_import_by_rows(
+                            source=source, table=table, result=result, batch_size=batch_size
+                        )
+                progress(f"{table.name}: done in {result.seconds['total']:.2f} s")
+            report.opening_balance_total = imported_opening_total()
+            report.seconds = time.perf_counter() - started
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report
 
 
-def _link_sign_in(user: User) -> None:
-    """Links the way the person signed in to the old system, so the next sign-in finds them."""
-    provider, _, uid = user.casdoor_id.partition("_")
-    if provider in SOCIAL_PROVIDERS and uid:
-        SocialAccount.objects.get_or_create(provider=provider, uid=uid, defaults={"user": user})
-    elif provider == "email" and user.email:
-        # The old system confirmed the address by code; another account may have verified it
-        # already (it is then left unverified here rather than failing the row).
-        taken = EmailAddress.objects.filter(email__iexact=user.email, verified=True).exists()
-        EmailAddress.objects.get_or_create(
-            user=user, email=user.email.lower(), defaults={"verified": not taken, "primary": True}
-        )
+def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    rows = iter(rows)
+    while batch := list(islice(rows, size)):
+        yield batch
 
 
-def wallet_row_import(*, row: dict, imported: Imported) -> Outcome:
-    """`wallets` row → a User with the same casdoor_id and a wallet holding the old balance."""
-    casdoor_id = _key(row, "casdoor_id")
-    balance = _money(row.get("balance"), "balance")
-    if balance < 0:
-        raise BadRow(f"negative balance {balance}")
-    if imported.get("wallets", casdoor_id):
-        user = User.objects.get(casdoor_id=casdoor_id)
-        return Outcome.UPDATED if _bring_balance(user=user, balance=balance) else Outcome.SKIPPED
-    user = User.objects.filter(casdoor_id=casdoor_id).first()
-    if user is None:
-        user = User.objects.create_user(
-            casdoor_id=casdoor_id,
-            email=_text(row, "email", 254),
-            name=_text(row, "name", 150),
-            avatar=_text(row, "avatar", 1000),
-            phone=_text(row, "phone", 32),
-        )
-    _link_sign_in(user)
-    _bring_balance(user=user, balance=balance)
-    imported.record("wallets", casdoor_id, user.pk)
-    return Outcome.CREATED
-
-
-def _timestamps(obj, row: dict, *fields: str) -> None:
-    """Keeps the old row's times (auto_now fields would stamp the import's time instead)."""
-    values = {field: row[field] for field in fields if row.get(field) is not None}
-    if values:
-        type(obj).objects.filter(pk=obj.pk).update(**values)
-
-
-def payment_row_import(*, row: dict, imported: Imported) -> Outcome:
-    """`payments` row → a Payment with the same YooKassa id and status, credited by nobody."""
-    payment_id = _key(row, "yookassa_payment_id")
-    status = _text(row, "status") or Payment.Status.PENDING
-    if status not in Payment.Status.values:
-        raise BadRow(f"unknown status {status!r}")
-    existing = imported.get("payments", payment_id)
-    if existing:
-        payment = Payment.objects.get(pk=existing)
-        if payment.status != status and payment.status not in Payment.FINAL:
-            Payment.objects.filter(pk=payment.pk).update(status=status)
-            return Outcome.UPDATED
-        return Outcome.SKIPPED
-    user = User.objects.filter(casdoor_id=_key(row, "user_id")).first()
-    if user is None:
-        raise BadRow(f"no user {row.get('user_id')!r}")
-    amount = _money(row.get("amount"), "amount")
-    if amount <= 0:
-        raise BadRow(f"amount {amount} is not positive")
-    payment = Payment.objects.create(
-        user=user,
-        yookassa_payment_id=payment_id,
-        amount=amount,
-        currency=_text(row, "currency") or "RUB",
-        status=status,
-        description=_text(row, "description", 128),
-        # The old system already put succeeded payments into the balance it had.
-        provider_object={"imported_from_legacy": True},
-    )
-    _timestamps(payment, row, "created_at", "updated_at")
-    imported.record("payments", payment_id, payment.pk)
-    return Outcome.CREATED
-
-
-def chat_row_import(*, row: dict, imported: Imported) -> Outcome:
-    key = _key(row, "id")
-    if imported.get("chats", key):
-        return Outcome.SKIPPED
-    owner = _text(row, "user_casdoor_id") or _text(row, "user_id")
-    user = User.objects.filter(casdoor_id=owner).first()
-    if user is None:
-        raise BadRow(f"no user {owner!r}")
-    chat = Chat.objects.create(user=user, model=_text(row, "model", 200), title=_text(row, "title", 200))
-    _timestamps(chat, row, "created_at", "updated_at")
-    imported.record("chats", key, chat.pk)
-    return Outcome.CREATED
-
-
-def message_row_import(*, row: dict, imported: Imported) -> Outcome:
-    key = _key(row, "id")
-    if imported.get("messages", key):
-        return Outcome.SKIPPED
-    chat_id = imported.get("chats", _key(row, "chat_id"))
-    if chat_id is None:
-        raise BadRow(f"chat {row.get('chat_id')!r} was not imported")
-    role = _text(row, "role")
-    if role not in Message.Role.values:
-        raise BadRow(f"unknown role {role!r}")
-    message = Message.objects.create(
-        chat_id=int(chat_id),
-        role=role,
-        content=_text(row, "content"),
-        image_url=_text(row, "image_url", 1000),
-        attachment_url=_text(row, "attachment_url", 1000),
-        model=_text(row, "model", 200),
-        status=Message.Status.COMPLETE,
-    )
-    _timestamps(message, row, "created_at")
-    imported.record("messages", key, message.pk)
-    return Outcome.CREATED
-
-
-IMPORTERS = {
-    "wallets": wallet_row_import,
-    "payments": payment_row_import,
-    "chats": chat_row_import,
-    "messages": message_row_import,
-}
+def _table_import_by_rows(
+    *, source: LegacySource, table: Table, result: TableReport, batch_size: int
+) -> None:
+    already = ImportedRow.objects.filter(table=table.name).count()
+    seen_sessions: set[str] = set()
+    with result.step("one by one"):
+        for batch in _batches(source.rows(table, batch_size), batch_size):
+            if table is USER_SESSIONS:
+                seen_sessions.update(row["session_hash"] for row in batch)
+            with transaction.atomic():
+                outcomes = rows_import(table=table, rows=batch, result=result)
+            result.new += outcomes["new"]
+            result.changed += outcomes["changed"]
+            result.unchanged += outcomes["unchanged"]
+            result.read += len(batch)
+            result.gone -= outcomes["changed"] + outcomes["unchanged"] + outcomes["refused changed"]
+    result.gone += already
+    if table is USER_SESSIONS:
+        # Signed out of the old system since an earlier run: not honoured here either.
+        stored = LegacySession.objects.values_list("session_hash", flat=True).iterator()
+        gone = [session_hash for session_hash in stored if session_hash not in seen_sessions]
+        for start in range(0, len(gone), batch_size):
+            LegacySession.objects.filter(session_hash__in=gone[start : start + batch_size]).delete()
 
 
 def imported_opening_total() -> Decimal:
-    return LedgerEntry.objects.filter(reference__startswith="legacy:").aggregate(total=Sum("amount"))[
-        "total"
-    ] or Decimal(0)
+    """The sum of every entry the import wrote: what the old balances add up to here."""
+    total = LedgerEntry.objects.filter(reference__startswith=LEGACY_REFERENCE).aggregate(total=Sum("amount"))
+    # SQLite sums decimals as floats; our amounts are whole kopecks.
+    return (total["total"] or Decimal(0)).quantize(Decimal("0.01"))
+
+
+# Sign-ins from the old system ---------------------------------------------------------------------
+def legacy_session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def legacy_session_claim(*, session_id: str) -> LegacySession | None:
+    """The stored old session behind a `session_id` cookie, taken once: the record is deleted
+    by the request that claims it, whatever its age. Returns it only if it is younger than the
+    absolute session lifetime and its owner may sign in.
+    """
+    session_hash = legacy_session_hash(session_id)
+    stored = LegacySession.objects.filter(session_hash=session_hash).select_related("user").first()
+    if stored is None:
+        return None
+    # Of two requests carrying the same cookie, only the one whose DELETE removed the row goes on.
+    deleted, _ = LegacySession.objects.filter(session_hash=session_hash).delete()
+    if deleted != 1:
+        return None
+    cutoff = timezone.now() - timedelta(seconds=settings.SESSION_ABSOLUTE_LIFETIME)
+    if stored.created_at <= cutoff or not stored.user.is_active:
+        return None
+    return stored

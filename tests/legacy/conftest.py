@@ -60,9 +60,10 @@ class LegacyDatabase:
 
     def fill(self, users: int = 300) -> dict:
         """Writes `users` users with balances, payments in every status, chats with messages,
-        and one malformed payment (its user does not exist). Returns what it wrote."""
+        two sign-in sessions and one malformed payment (its user does not exist). Returns what
+        it wrote."""
         start = datetime(2025, 6, 1, tzinfo=UTC)
-        wrote = {"balance": Decimal(0), "users": [], "payments": {}, "messages": 0}
+        wrote = {"balance": Decimal(0), "users": [], "payments": {}, "messages": 0, "sessions": {}}
         with psycopg.connect(self.url, autocommit=False) as conn:
             for i in range(users):
                 provider = PROVIDERS[i % len(PROVIDERS)]
@@ -103,7 +104,11 @@ class LegacyDatabase:
                             ],
                         )
                         wrote["messages"] += 1
-            conn.execute("INSERT INTO user_sessions VALUES ('s-1', 'vk_100000'), ('s-2', 'email_100004')")
+            # The old sign-in cookies: a UUID each, `token` naming the casdoor_id.
+            for casdoor_id in ("vk_100000", "email_100004"):
+                session_id = str(uuid.uuid4())
+                conn.execute("INSERT INTO user_sessions VALUES (%s, %s)", [session_id, casdoor_id])
+                wrote["sessions"][session_id] = casdoor_id
             conn.execute(
                 "INSERT INTO payments (yookassa_payment_id, user_id, amount, status)"
                 " VALUES ('malformed-1', 'vk_nobody', 100, 'succeeded')"
@@ -112,16 +117,30 @@ class LegacyDatabase:
 
 
 @pytest.fixture
-def legacy_db():
-    name = f"legacy_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(SERVER, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server for the legacy database: {exc}")
-    url = SERVER.rsplit("/", 1)[0] + f"/{name}"
-    database = LegacyDatabase(url)
-    database.execute(SCHEMA)
-    yield database
+def legacy_db_factory():
+    """Makes legacy databases (empty, or copies of one) and drops them all after the test."""
+    made: list[str] = []
+
+    def make(copy_of: LegacyDatabase | None = None) -> LegacyDatabase:
+        name = f"legacy_{uuid.uuid4().hex[:10]}"
+        template = f' TEMPLATE "{copy_of.url.rsplit("/", 1)[1]}"' if copy_of else ""
+        try:
+            with psycopg.connect(SERVER, autocommit=True, connect_timeout=3) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"{template}')
+        except psycopg.OperationalError as exc:
+            pytest.skip(f"no PostgreSQL server for the legacy database: {exc}")
+        made.append(name)
+        database = LegacyDatabase(SERVER.rsplit("/", 1)[0] + f"/{name}")
+        if copy_of is None:
+            database.execute(SCHEMA)
+        return database
+
+    yield make
     with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        for name in made:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def legacy_db(legacy_db_factory):
+    return legacy_db_factory()

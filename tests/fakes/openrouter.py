@@ -27,6 +27,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 
 from tests.fakes.server import FakeHandler, FakeServer
 
@@ -105,12 +106,16 @@ class OpenRouterHandler(FakeHandler):
             # Answers nothing (bounded, so a stuck thread cannot outlive the test run).
             state.release.wait(30)
             return
-        if state.status != 200:
-            self.send_json(
-                {"error": {"code": state.status, "message": f"fake error {state.status}"}}, state.status
-            )
-            return
         body = self.json_body()
+        # Per-request behaviour (`plan`) over the fake's knobs: concurrent requests can each
+        # end differently.
+        plan = state.plan(body) if state.plan else {}
+        status = plan.get("status", state.status)
+        error_after = plan.get("error_after", state.error_after)
+        drop_after = plan.get("drop_after", state.drop_after)
+        if status != 200:
+            self.send_json({"error": {"code": status, "message": f"fake error {status}"}}, status)
+            return
         generation_id = state.next_generation_id()
         limit = body.get("max_tokens") or len(state.tokens)
         tokens = state.tokens[:limit]
@@ -127,7 +132,7 @@ class OpenRouterHandler(FakeHandler):
                 time.sleep(state.first_byte_delay)
                 self._write(PROCESSING)
             for token in tokens:
-                if state.error_after is not None and sent == state.error_after:
+                if error_after is not None and sent == error_after:
                     self._event(
                         {
                             "id": generation_id,
@@ -137,7 +142,7 @@ class OpenRouterHandler(FakeHandler):
                     )
                     self._write(b"")
                     return
-                if state.drop_after is not None and sent == state.drop_after:
+                if drop_after is not None and sent == drop_after:
                     # No terminating chunk: the connection just closes.
                     self.close_connection = True
                     return
@@ -211,6 +216,9 @@ class FakeOpenRouter:
         self.hang = False
         self.generation_misses = 0
         self.generation_answer: str | None = None
+        # `plan(request body) -> {"status" | "error_after" | "drop_after": …}` overrides those
+        # knobs for one request.
+        self.plan: Callable[[dict], dict] | None = None
         self.generations: dict[str, dict] = {}
         self.models: list[dict] = []
         self.release = threading.Event()

@@ -122,7 +122,7 @@ def _reserve(*, turn: Turn, context_length: int) -> Hold:
                 user=turn.user_id,
                 amount=amount,
                 reference=turn.hold_reference,
-                description=_("Ответ модели %(model)s") % {"model": turn.model_id},
+                description=_("Ответ модели %(model)s") % {"model": turn.model_name},
                 metadata={**metadata, "max_tokens": max_tokens},
             )
         except InsufficientFunds:

@@ -409,7 +409,6 @@ ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = 3
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = _site.scheme
-ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SITE_NAME}: "
 # Telegram and VK may give no email; signing up must not stop at a form asking for one. A new
 # social login joins an existing account by email only when the provider vouches for the email.
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"

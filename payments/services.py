@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from payments import yookassa
 from payments.models import Payment, PaymentNotification, Refund
+from wallets.formatting import format_money
 from wallets.models import KOPECK, LedgerEntry
 from wallets.services import wallet_credit, wallet_debit
 
@@ -66,8 +67,8 @@ def topup_amount_parse(value) -> Decimal:
         or not low <= amount <= high
     ):
         raise TopupAmountInvalid(
-            _("Сумма пополнения — от %(low)s до %(high)s ₽, с точностью до копейки.")
-            % {"low": low, "high": high}
+            _("Сумма пополнения — от %(low)s до %(high)s, с точностью до копейки.")
+            % {"low": format_money(low), "high": format_money(high)}
         )
     return amount
 
@@ -346,7 +347,8 @@ def refund_create(*, payment: Payment, amount: Decimal, created_by) -> Refund:
             raise RefundNotAllowed(_("Вернуть можно только оплаченный платёж."))
         if amount > refundable_amount(payment=payment):
             raise RefundNotAllowed(
-                _("Можно вернуть не больше %(amount)s ₽.") % {"amount": refundable_amount(payment=payment)}
+                _("Можно вернуть не больше %(amount)s.")
+                % {"amount": format_money(refundable_amount(payment=payment))}
             )
         refund = Refund.objects.create(payment=payment, amount=amount, created_by=created_by)
         wallet_debit(

@@ -38,7 +38,7 @@ def test_the_profile_shows_the_users_real_balance(alice_client, alice, bob):
     fund(bob, "5.00")
     html = alice_client.get(reverse("profile")).content.decode()
     [shown] = re.findall(r'data-testid="profile-balance">([^<]*)<', html)
-    assert shown == "1\xa0467,19 ₽"
+    assert shown == "1\xa0467,19\xa0₽"
 
 
 def test_a_user_changes_their_display_name(alice_client, alice):

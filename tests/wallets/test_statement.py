@@ -41,9 +41,9 @@ def test_the_statement_lists_the_users_entries_newest_first_with_the_balance_aft
     page = response.content.decode()
     assert rows(response) == ["charge", "topup"]
     # Russian number format: decimal comma.
-    assert "-1,25 ₽" in page
-    assert "+500,00 ₽" in page
-    assert "498,75 ₽" in page
+    assert "-1,25\xa0₽" in page
+    assert "+500,00\xa0₽" in page
+    assert "498,75\xa0₽" in page
 
 
 def test_a_chat_message_names_its_model_and_links_to_the_chat_it_paid_for(alice, alice_client, settings):
@@ -190,9 +190,9 @@ def test_the_statement_is_paginated_25_to_a_page(alice, alice_client, django_ass
 
     assert len(rows(first)) == 25
     assert len(rows(second)) == 5
-    assert "+30,00 ₽" in first.content.decode()
-    assert "+1,00 ₽" in second.content.decode()
-    assert "+1,00 ₽" not in first.content.decode()
+    assert "+30,00\xa0₽" in first.content.decode()
+    assert "+1,00\xa0₽" in second.content.decode()
+    assert "+1,00\xa0₽" not in first.content.decode()
 
 
 def test_every_signed_in_page_shows_the_live_balance_in_the_header(alice, alice_client):

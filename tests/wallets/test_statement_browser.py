@@ -66,5 +66,5 @@ def test_the_statement_shows_every_amount_and_balance_without_scrolling_sideways
         for i in range(4):
             box = cells.nth(i).bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= width
-    assert amounts.first.inner_text().startswith("-1\xa0467,19 ₽")
-    assert balances.first.inner_text() == "119\xa0055,21 ₽"
+    assert amounts.first.inner_text().startswith("-1\xa0467,19\xa0₽")
+    assert balances.first.inner_text() == "119\xa0055,21\xa0₽"

@@ -9,6 +9,9 @@ from config import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("offer/", views.legal_page, {"page": "offer"}, name="legal_offer"),
+    path("privacy/", views.legal_page, {"page": "privacy"}, name="legal_privacy"),
+    path("contacts/", views.legal_page, {"page": "contacts"}, name="legal_contacts"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

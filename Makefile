@@ -49,9 +49,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Tailwind scans the templates, so the CSS is rebuilt on every run (about a second).
-assets: node_modules/.installed
+# Tailwind scans the templates, so the CSS is rebuilt on every run (about a second). The
+# translation catalogues (locale/*/LC_MESSAGES/django.po) are compiled here too: the .mo files are
+# build output, not kept in git (needs GNU gettext's msgfmt).
+assets: setup node_modules/.installed
 	npm run --silent build
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --verbosity=0
 
 # The production topology run natively (Caddy, the app as the Dockerfile starts it, Celery
 # worker and beat, PostgreSQL and Redis from DATABASE_URL / REDIS_URL's servers, the fakes as the

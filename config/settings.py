@@ -157,6 +157,8 @@ TEMPLATES = [
                 "config.context_processors.site",
                 "wallets.context_processors.header_wallet",
             ],
+            # Admin's change-list count with correct plurals (templates/admin/pagination.html).
+            "libraries": {"admin_counts": "config.admin_counts"},
         },
     },
 ]

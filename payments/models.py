@@ -26,7 +26,7 @@ class Payment(models.Model):
     FINAL = (Status.SUCCEEDED, Status.CANCELED)
 
     # Sent to YooKassa as the Idempotence-Key: a retried create returns the same payment.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField("ID", primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -121,7 +121,7 @@ class Refund(models.Model):
         CANCELED = "canceled", _("отменён")
 
     # Sent to YooKassa as the Idempotence-Key: resubmitting never refunds twice.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField("ID", primary_key=True, default=uuid.uuid4, editable=False)
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("платёж")
     )

@@ -65,7 +65,9 @@ class LedgerEntry(models.Model):
         ADJUSTMENT = "adjustment", _("корректировка")
         BONUS = "bonus", _("бонус")
 
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="entries", verbose_name=_("кошелёк")
+    )
     amount = models.DecimalField(_("сумма, ₽"), **MONEY)
     kind = models.CharField(_("вид"), max_length=16, choices=Kind.choices)
     # The idempotency key: the same operation can never be recorded twice.
@@ -118,7 +120,9 @@ class Hold(models.Model):
         SETTLED = "settled", _("списан")
         RELEASED = "released", _("снят")
 
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="holds")
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="holds", verbose_name=_("кошелёк")
+    )
     amount = models.DecimalField(_("сумма, ₽"), **MONEY)
     # Idempotency key of the hold itself; the charge entry uses it as its reference too.
     reference = models.CharField(_("ключ"), max_length=200, unique=True)

@@ -70,3 +70,10 @@ def test_the_sessions_page_names_each_device_and_keeps_the_raw_string_as_a_hint(
     assert "ph-device-mobile" in page
     assert f'title="{CHROME_LINUX}"' in page
     assert f">{CHROME_LINUX}<" not in page.replace("> ", ">")
+
+
+def test_in_english_the_yandex_browser_is_named_in_english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert device_of(YANDEX_WINDOWS).label == "Yandex Browser, Windows"

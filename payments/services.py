@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from payments import yookassa
 from payments.models import Payment, PaymentNotification, Refund
@@ -200,7 +201,8 @@ def payment_apply(*, provider_object: dict) -> Payment | None:
                 amount=payment.amount,
                 reference=f"yookassa:{provider_id}",
                 kind=LedgerEntry.Kind.TOPUP,
-                description=_("Пополнение через ЮKassa"),
+                # Ledger texts stay in the site's language; the statement translates them.
+                description=gettext_noop("Пополнение через ЮKassa"),
                 metadata={"payment_id": str(payment.pk), "yookassa_payment_id": provider_id},
             )
         payment.status = status
@@ -356,7 +358,7 @@ def refund_create(*, payment: Payment, amount: Decimal, created_by) -> Refund:
             amount=amount,
             reference=f"refund:{refund.pk}",
             kind=LedgerEntry.Kind.REFUND,
-            description=_("Возврат платежа"),
+            description=gettext_noop("Возврат платежа"),
             metadata={"payment_id": str(payment.pk), "refund_id": str(refund.pk)},
             created_by=created_by,
         )
@@ -418,7 +420,7 @@ def _refund_close(*, refund_id, status: str, provider_object: dict, error: str =
                 amount=refund.amount,
                 reference=f"refund-canceled:{refund.pk}",
                 kind=LedgerEntry.Kind.ADJUSTMENT,
-                description=_("Возврат отменён: деньги снова на балансе"),
+                description=gettext_noop("Возврат отменён: деньги снова на балансе"),
                 metadata={"payment_id": str(refund.payment_id), "refund_id": str(refund.pk)},
             )
         refund.status = status

@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from tests.helpers import ROOT, fund
+from wallets.models import Hold, LedgerEntry
 
 CYRILLIC = re.compile(r"[\u0400-\u04ff][\u0400-\u04ff\s.,:;!?«»()\-–—0-9]*")
 
@@ -59,16 +61,27 @@ def cyrillic_of_ours(html: str) -> list[str]:
 
 @pytest.fixture
 def alice_with_history(alice, chat_model, chat_settings, settings):
-    """Alice with money, a chat with a reply, a top-up and a pending hold: the pages show rows."""
+    """Alice with money, a chat with a reply, a top-up and a pending hold: the pages show rows.
+    Written while English is active, as her own requests would: what is stored stays Russian."""
     from chats import openrouter, services
     from payments.models import Payment
+    from wallets.services import wallet_credit
 
     settings.OPENROUTER_API_KEY = "key"
-    fund(alice, "1467.19")
-    turn = services.reply_start(user=alice, model_id=chat_model.model_id, text="Hello")
-    services.reply_finish(turn=turn, end=services.StreamEnd(text="Hi", usage=openrouter.Usage(20, 4)))
-    services.reply_start(user=alice, model_id=chat_model.model_id, text="Again")
-    Payment.objects.create(user=alice, amount=Decimal("500"), yookassa_payment_id="p-1", status="succeeded")
+    with translation.override("en"):
+        fund(alice, "1000")
+        wallet_credit(
+            user=alice,
+            amount=Decimal("467.19"),
+            reference="yookassa:1",
+            description="Пополнение через ЮKassa",
+        )
+        turn = services.reply_start(user=alice, model_id=chat_model.model_id, text="Hello")
+        services.reply_finish(turn=turn, end=services.StreamEnd(text="Hi", usage=openrouter.Usage(20, 4)))
+        services.reply_start(user=alice, model_id=chat_model.model_id, text="Again")
+        Payment.objects.create(
+            user=alice, amount=Decimal("500"), yookassa_payment_id="p-1", status="succeeded"
+        )
     return alice
 
 
@@ -105,6 +118,17 @@ def test_a_signed_out_page_in_english_shows_no_russian_of_ours(client, providers
         # The documents themselves are Russian only (the page says so); their frame is not.
         html = re.sub(r'data-testid="legal-language-note".*?</article>', "", html, flags=re.S)
     assert cyrillic_of_ours(html) == []
+
+
+@pytest.mark.django_db
+def test_the_statement_in_english_translates_what_was_stored_in_russian(client, alice_with_history):
+    client.force_login(alice_with_history)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("wallet_statement")).content.decode()
+    assert "Top-up via YooKassa" in page
+    assert page.count("Chat message") == 2  # the reply charged and the one still held
+    assert LedgerEntry.objects.filter(description="Пополнение через ЮKassa").exists()
+    assert Hold.objects.filter(description="Ответ модели Pricey").exists()
 
 
 @pytest.mark.django_db

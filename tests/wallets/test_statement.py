@@ -152,7 +152,8 @@ def test_a_pending_reply_names_its_model_not_its_id(alice, alice_client, setting
 
     page = alice_client.get("/wallet/").content.decode()
 
-    assert "Ответ модели GPT-4o" in page
+    [pending] = re.findall(r'data-testid="pending-hold">(.*?)</li>', page, re.S)
+    assert 'Сообщение в чате</span> <span class="text-slate-500">· GPT-4o' in pending
     assert "openai/gpt-4o" not in page
 
 

@@ -42,7 +42,7 @@ def visible_russian(page) -> list[str]:
 
 @pytest.mark.parametrize("width,height", [(390, 844), (1440, 900)])
 def test_the_main_pages_in_english_show_no_russian_of_ours(
-    browser_page, asgi_server, login_browser, alice, chat_model, width, height
+    browser_page, asgi_server, login_browser, alice, chat_model, yookassa, width, height
 ):
     def history(_):
         from wallets.services import wallet_credit

@@ -98,3 +98,20 @@ def test_staff_sign_in_to_admin_by_email_code(client, commit, make_user):
 
 def test_a_signed_in_user_without_staff_rights_gets_403_from_admin(alice_client):
     assert alice_client.get(reverse("admin:login")).status_code == 403
+
+
+def test_the_first_admin_signs_in_then_is_granted_staff(client, commit):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    sign_in_by_email(client, "owner@example.ru", commit)
+    assert client.get(reverse("admin:index"), follow=True).status_code == 403
+
+    out = StringIO()
+    call_command("grant_staff", "Owner@Example.ru", "--superuser", stdout=out)
+
+    assert "is staff and superuser" in out.getvalue()
+    assert client.get(reverse("admin:index")).status_code == 200
+    with pytest.raises(CommandError):
+        call_command("grant_staff", "nobody@example.ru")

@@ -122,3 +122,6 @@ class DeviceSessionAdmin(Relabelled, admin.ModelAdmin):
     ]
     raw_id_fields = ["user"]
     search_fields = ["user__casdoor_id", "user__email", "ip"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # a session comes from signing in, never from a form

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wallets.formatting import format_money
 from wallets.models import MONEY, LedgerEntry
 
 
@@ -149,4 +150,4 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} ₽ — {self.get_status_display()}"
+        return f"{format_money(self.amount)} — {self.get_status_display()}"

@@ -11,7 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.utils.translation import get_language
 
-from wallets.models import KOPECK
+# The smallest amount of money: every amount is a whole number of kopecks.
+KOPECK = Decimal("0.01")
 
 # Language → (pattern, thousands separator, decimal mark). A no-break space keeps `1 467,19 ₽`
 # on one line. Other languages are written the Russian way.

@@ -17,6 +17,7 @@ from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 
 from accounts import services
 from accounts.models import User
@@ -55,6 +56,11 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
             "",
         )
+        if not html and message.content_subtype == "plain":
+            # A mail we wrote no HTML template for still gets an HTML part: its text in our frame.
+            html = render_to_string(
+                "account/email/text_as_html.html", {**context, "text": message.body}, request
+            )
         services.email_deliver_later(
             subject=message.subject,
             body=message.body if message.content_subtype == "plain" else "",

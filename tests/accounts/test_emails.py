@@ -56,3 +56,23 @@ def test_the_site_name_comes_from_the_setting(client, commit, settings):
     assert "Это письмо отправил сайт «Мой ИИ»: https://ai.example.ru" in message.body
     assert 'href="https://ai.example.ru"' in html_of(message)
     assert "Нейросети" not in message.body + html_of(message)
+
+
+def test_a_mail_we_wrote_no_html_for_still_has_an_html_part_in_our_frame(rf, commit):
+    from allauth.account.adapter import get_adapter
+    from allauth.core.context import request_context
+
+    request = rf.get("/")
+    with request_context(request), commit(execute=True):
+        get_adapter(request).send_mail(
+            "account/email/unknown_account", "who@example.com", {"request": request}
+        )
+
+    [message] = mail.outbox
+    html = html_of(message)
+    assert message.subject.startswith("Нейросети: ")
+    assert "Здравствуйте!" in message.body
+    assert "Это письмо отправил сайт «Нейросети»" in message.body
+    assert "<!DOCTYPE html>" in html
+    assert html.count("Здравствуйте!") == 1
+    assert "who@example.com" in html

@@ -8,6 +8,13 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
+# The translation catalogues, compiled with GNU gettext (the .mo files are not in git).
+FROM debian:bookworm-slim AS messages
+RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+COPY locale /build/locale
+RUN for po in /build/locale/*/LC_MESSAGES/*.po; do msgfmt --check -o "${po%.po}.mo" "$po"; done
+
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update && apt-get install -y --no-install-recommends curl \
@@ -18,6 +25,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY --chown=app:app . .
 COPY --from=assets --chown=app:app /build/static ./static
+COPY --from=messages --chown=app:app /build/locale ./locale
 # Hashed, compressed static files (WhiteNoise's manifest); pages answer 500 without them.
 # The upload and Casdoor-config directories exist owned by `app`, so the named volumes mounted
 # there (docker-compose.yml) start writable by it.

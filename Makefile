@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8081
 
-.PHONY: run test smoke lint pytest assets migrate setup setup-dev worker beat clean
+.PHONY: run test smoke lint pytest assets messages migrate setup setup-dev worker beat clean
 
 # Served as production serves it (bin/serve), on one process and the loopback.
 run: setup assets migrate
@@ -22,6 +22,13 @@ lint:
 
 pytest:
 	$(PY) -m pytest
+
+# Updates locale/en's catalogue from the code and templates (Russian is the source language;
+# locale/ru holds only plural forms, kept by hand). Translate what it adds before committing.
+messages: setup
+	$(PY) manage.py makemessages --locale=en --extension=html,txt,py --no-obsolete \
+		--ignore=.venv --ignore=node_modules --ignore=static --ignore=staticfiles --ignore=tests \
+		--ignore=bench --ignore=smoke --ignore=screenshots --ignore=uploads
 
 migrate:
 	$(PY) manage.py migrate --noinput
@@ -49,9 +56,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Tailwind scans the templates, so the CSS is rebuilt on every run (about a second).
-assets: node_modules/.installed
+# Tailwind scans the templates, so the CSS is rebuilt on every run (about a second). The
+# translation catalogues (locale/*/LC_MESSAGES/django.po) are compiled here too: the .mo files are
+# build output, not kept in git (needs GNU gettext's msgfmt).
+assets: setup node_modules/.installed
 	npm run --silent build
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --verbosity=0
 
 # The production topology run natively (Caddy, the app as the Dockerfile starts it, Celery
 # worker and beat, PostgreSQL and Redis from DATABASE_URL / REDIS_URL's servers, the fakes as the

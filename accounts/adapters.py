@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
+from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 
 from accounts import services
 from accounts.models import User
@@ -26,9 +30,23 @@ class AccountAdapter(DefaultAccountAdapter):
         user.casdoor_id = services.casdoor_id_for_email_signup()
         return user
 
+    def format_email_subject(self, subject: str) -> str:
+        return f"{settings.SITE_NAME}: {subject}"
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Renders now (the context holds the request) and sends from a Celery task with retries,
-        after the transaction commits: SMTP never runs inside the request."""
+        after the transaction commits: SMTP never runs inside the request. Every mail names the
+        site (templates/account/email/) and has a plain-text and an HTML part."""
+        request = context.get("request") or allauth_context.request
+        context = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+            "code_minutes": settings.EMAIL_CODE_TIMEOUT // 60,
+            **context,
+        }
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (
@@ -38,6 +56,11 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
             "",
         )
+        if not html and message.content_subtype == "plain":
+            # A mail we wrote no HTML template for still gets an HTML part: its text in our frame.
+            html = render_to_string(
+                "account/email/text_as_html.html", {**context, "text": message.body}, request
+            )
         services.email_deliver_later(
             subject=message.subject,
             body=message.body if message.content_subtype == "plain" else "",

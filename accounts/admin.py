@@ -1,11 +1,14 @@
+from allauth.socialaccount.admin import SocialAccountAdmin as BaseSocialAccountAdmin
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+from allauth.usersessions.models import UserSession
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services
-from accounts.models import User
+from accounts.models import DeviceSession, User
+from config.admin import Relabelled, column
 
 # Providers are configured from the environment only; SocialApp rows would be a second,
 # conflicting source of truth, and tokens are not stored.
@@ -87,3 +90,38 @@ class UserAdmin(BaseUserAdmin):
             count,
         )
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+# allauth's models name few of their fields (Django then heads columns «User», «Ip»): ours do.
+admin.site.unregister(SocialAccount)
+admin.site.unregister(UserSession)
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(Relabelled, BaseSocialAccountAdmin):
+    labels = {"user": _("пользователь")}
+    list_display = [column("user", _("пользователь")), "uid", "provider"]
+
+
+@admin.register(DeviceSession)
+class DeviceSessionAdmin(Relabelled, admin.ModelAdmin):
+    labels = {
+        "user": _("пользователь"),
+        "created_at": _("вход"),
+        "ip": _("IP-адрес"),
+        "last_seen_at": _("последняя активность"),
+        "user_agent": _("браузер"),
+        "data": _("данные"),
+    }
+    list_display = [
+        column("user", _("пользователь")),
+        column("created_at", _("вход")),
+        column("last_seen_at", _("последняя активность")),
+        column("ip", _("IP-адрес")),
+        column("user_agent", _("браузер")),
+    ]
+    raw_id_fields = ["user"]
+    search_fields = ["user__casdoor_id", "user__email", "ip"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # a session comes from signing in, never from a form

@@ -1,3 +1,4 @@
+from allauth.usersessions.models import UserSession
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -31,7 +32,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(_("имя"), max_length=150, blank=True)
     # Not unique: VK and Telegram may give no email, and an unverified email must not claim
     # somebody else's account. allauth's EmailAddress rows hold the verified addresses.
-    email = models.EmailField(_("email"), blank=True, db_index=True)
+    email = models.EmailField(_("почта"), blank=True, db_index=True)
     avatar = models.URLField(_("аватар"), max_length=1000, blank=True)
     phone = models.CharField(_("телефон"), max_length=32, blank=True)
     is_staff = models.BooleanField(_("сотрудник"), default=False)
@@ -58,3 +59,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name
+
+
+class DeviceSession(UserSession):
+    """allauth's record of a signed-in device, under a Russian name in admin (allauth's model
+    names nothing, so Django would call it «user sessions»)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("сеанс")
+        verbose_name_plural = _("сеансы")

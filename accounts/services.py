@@ -58,6 +58,25 @@ def email_sign_in_prepare(*, email: str) -> bool:
     return True
 
 
+class UserNotFound(Exception):
+    pass
+
+
+@transaction.atomic
+def user_staff_grant(*, email: str, superuser: bool = False) -> User:
+    """Lets the account that signs in with `email` into admin (with every permission when
+    `superuser`). Staff sign in to admin with the site's own sign-in, so this is how the first
+    admin is made: sign in once, then grant."""
+    users = list(User.objects.filter(email__iexact=email.strip()))
+    if len(users) != 1:
+        raise UserNotFound(email)
+    user = users[0]
+    user.is_staff = True
+    user.is_superuser = user.is_superuser or superuser
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
 # Profile ----------------------------------------------------------------------------------------
 @transaction.atomic
 def user_update_name(*, user: User, name: str) -> User:

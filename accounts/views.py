@@ -40,11 +40,11 @@ def profile(request):
         "accounts/profile.html",
         {
             "form": form,
-            # The seed's profile.html variables; the wallets app supplies the real balance.
+            # The seed's profile.html variables but the balance, which the page reads from the
+            # wallet the wallets app puts in every page's context (accounts knows no wallets).
             "name": user.name,
             "email": user.email,
             "avatar": user.avatar,
-            "balance": 0,
             "social_accounts": accounts,
             "available_providers": available,
         },

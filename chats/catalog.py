@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from django.utils.translation import gettext, gettext_noop
+
 from catalog import selectors
 from catalog.models import AIModel
 from chats.pricing import rub_per_million
+
+# The group names the catalog was seeded with in Russian (chats/migrations/0003_seed_catalog.py):
+# the pages show them in the reader's language. A group an admin names is shown as written.
+SEEDED_GROUP_NAMES = (gettext_noop("Другие"), gettext_noop("Изображения"), gettext_noop("Видео"))
 
 
 def _grouped(models: Iterable[AIModel], entry: Callable[[AIModel], object]) -> list[dict]:
@@ -26,7 +32,7 @@ def api_groups() -> list[dict]:
 def page_groups() -> list[dict]:
     """The groups with what the chat and pricing pages show of each model: RUB prices, kind,
     vision, context length."""
-    return _grouped(
+    groups = _grouped(
         selectors.enabled_models(),
         lambda model: {
             "id": model.model_id,
@@ -39,6 +45,10 @@ def page_groups() -> list[dict]:
             "rub_per_generation": str(model.price_per_generation or ""),
         },
     )
+    for group in groups:
+        if group["name"] in SEEDED_GROUP_NAMES:
+            group["name"] = gettext(group["name"])
+    return groups
 
 
 def of_kind(groups: list[dict], *, chat: bool) -> list[dict]:

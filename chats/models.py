@@ -6,7 +6,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Chat(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chats")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chats",
+        verbose_name=_("пользователь"),
+    )
     model = models.CharField(_("модель"), max_length=200, help_text="openai/gpt-4o")
     title = models.CharField(_("название"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("создан"), auto_now_add=True)
@@ -36,7 +41,7 @@ class Message(models.Model):
         PARTIAL = "partial", _("прервано")
         ERROR = "error", _("ошибка")
 
-    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages", verbose_name=_("чат"))
     role = models.CharField(_("роль"), max_length=10, choices=Role.choices)
     content = models.TextField(_("текст"), blank=True)
     image_url = models.URLField(_("изображение"), max_length=1000, blank=True)

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog import selectors as catalog
 from catalog.models import AIModel
@@ -122,7 +123,9 @@ def _reserve(*, turn: Turn, context_length: int) -> Hold:
                 user=turn.user_id,
                 amount=amount,
                 reference=turn.hold_reference,
-                description=_("Ответ модели %(model)s") % {"model": turn.model_id},
+                # The ledger is written in the site's language whoever's request runs this; the
+                # statement shows it in the reader's (wallets.views).
+                description=gettext_noop("Ответ модели %(model)s") % {"model": turn.model_name},
                 metadata={**metadata, "max_tokens": max_tokens},
             )
         except InsufficientFunds:

@@ -36,6 +36,16 @@ if not DEBUG:
 SECRET_KEY = SECRET_KEY or "django-insecure-development-only-key-do-not-use-in-production"
 SITE_URL = SITE_URL or "http://127.0.0.1:8081"
 SITE_NAME = env("SITE_NAME", default="Нейросети")
+# Who sells the service and how to reach them: the footer's legal pages (offer, privacy policy,
+# contacts) show these. Their texts are templates/legal/*.html; an operator replaces any of them
+# with a file of the same name under TEMPLATE_OVERRIDES_DIR (searched before our templates).
+LEGAL_ENTITY = env("LEGAL_ENTITY", default="")
+LEGAL_INN = env("LEGAL_INN", default="")
+LEGAL_OGRN = env("LEGAL_OGRN", default="")
+LEGAL_ADDRESS = env("LEGAL_ADDRESS", default="")
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="")
+SUPPORT_PHONE = env("SUPPORT_PHONE", default="")
+TEMPLATE_OVERRIDES_DIR = env("TEMPLATE_OVERRIDES_DIR", default="")
 # The public host name Caddy serves (docker compose and the Caddyfile read it); when set, it
 # must be SITE_URL's host.
 SITE_DOMAIN = env("SITE_DOMAIN", default="")
@@ -136,7 +146,7 @@ LOGOUT_REDIRECT_URL = "/"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [*([TEMPLATE_OVERRIDES_DIR] if TEMPLATE_OVERRIDES_DIR else []), BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -147,6 +157,8 @@ TEMPLATES = [
                 "config.context_processors.site",
                 "wallets.context_processors.header_wallet",
             ],
+            # Admin's change-list count with correct plurals (templates/admin/pagination.html).
+            "libraries": {"admin_counts": "config.admin_counts"},
         },
     },
 ]
@@ -409,7 +421,6 @@ ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = 3
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = _site.scheme
-ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SITE_NAME}: "
 # Telegram and VK may give no email; signing up must not stop at a form asking for one. A new
 # social login joins an existing account by email only when the provider vouches for the email.
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"

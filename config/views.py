@@ -42,6 +42,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"features": features})
 
 
+@require_GET
+def legal_page(request: HttpRequest, page: str) -> HttpResponse:
+    """The offer, the privacy policy or the contacts: templates/legal/<page>.html, which an
+    operator may replace (TEMPLATE_OVERRIDES_DIR); the seller's details come from settings."""
+    return render(request, f"legal/{page}.html")
+
+
 def _check_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

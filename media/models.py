@@ -60,7 +60,7 @@ class Generation(models.Model):
     ACTIVE = (Status.PENDING, Status.RUNNING)
     gallery_kind = "generation"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField("ID", primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

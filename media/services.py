@@ -29,6 +29,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from catalog.models import AIModel
@@ -172,7 +173,8 @@ def generation_start(
             user=user,
             amount=model.price_per_generation,
             reference=reference,
-            description=_("Генерация: %(model)s") % {"model": model.name},
+            # In the site's language whoever's request runs this (see wallets.views._describe).
+            description=gettext_noop("Генерация: %(model)s") % {"model": model.name},
             metadata={
                 "generation": True,
                 "model": model.model_id,

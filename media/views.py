@@ -8,6 +8,7 @@ from django.views.static import serve
 
 from catalog import selectors as catalog
 from media import selectors, services
+from wallets.formatting import format_money
 
 
 @login_required
@@ -16,7 +17,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
     page = selectors.gallery_page(user=request.user, number=request.GET.get("page"))
     studio = {
         "models": [
-            {"id": model.model_id, "label": f"{model.name} — {model.price_per_generation} ₽"}
+            {"id": model.model_id, "label": f"{model.name} — {format_money(model.price_per_generation)}"}
             for model in catalog.media_models()
         ],
         "max_megabytes": services.megabytes(settings.MEDIA_UPLOAD_MAX_BYTES),

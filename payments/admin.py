@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from config.admin import ReadOnly
 from payments import services, yookassa
 from payments.models import Payment, PaymentNotification, Refund
+from wallets.formatting import format_money
 from wallets.models import KOPECK
 from wallets.services import InsufficientFunds
 
@@ -117,8 +118,8 @@ class PaymentAdmin(ReadOnly, admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("Возврат %(amount)s ₽: %(status)s.")
-                    % {"amount": refund.amount, "status": refund.get_status_display()},
+                    _("Возврат %(amount)s: %(status)s.")
+                    % {"amount": format_money(refund.amount), "status": refund.get_status_display()},
                 )
                 return HttpResponseRedirect(change_url)
         context = {

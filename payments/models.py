@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wallets.formatting import format_money
 from wallets.models import MONEY, LedgerEntry
 
 
@@ -26,7 +27,7 @@ class Payment(models.Model):
     FINAL = (Status.SUCCEEDED, Status.CANCELED)
 
     # Sent to YooKassa as the Idempotence-Key: a retried create returns the same payment.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField("ID", primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -121,7 +122,7 @@ class Refund(models.Model):
         CANCELED = "canceled", _("отменён")
 
     # Sent to YooKassa as the Idempotence-Key: resubmitting never refunds twice.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField("ID", primary_key=True, default=uuid.uuid4, editable=False)
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("платёж")
     )
@@ -149,4 +150,4 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} ₽ — {self.get_status_display()}"
+        return f"{format_money(self.amount)} — {self.get_status_display()}"

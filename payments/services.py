@@ -21,9 +21,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from payments import yookassa
 from payments.models import Payment, PaymentNotification, Refund
+from wallets.formatting import format_money
 from wallets.models import KOPECK, LedgerEntry
 from wallets.services import wallet_credit, wallet_debit
 
@@ -66,8 +68,8 @@ def topup_amount_parse(value) -> Decimal:
         or not low <= amount <= high
     ):
         raise TopupAmountInvalid(
-            _("Сумма пополнения — от %(low)s до %(high)s ₽, с точностью до копейки.")
-            % {"low": low, "high": high}
+            _("Сумма пополнения — от %(low)s до %(high)s, с точностью до копейки.")
+            % {"low": format_money(low), "high": format_money(high)}
         )
     return amount
 
@@ -199,7 +201,8 @@ def payment_apply(*, provider_object: dict) -> Payment | None:
                 amount=payment.amount,
                 reference=f"yookassa:{provider_id}",
                 kind=LedgerEntry.Kind.TOPUP,
-                description=_("Пополнение через ЮKassa"),
+                # Ledger texts stay in the site's language; the statement translates them.
+                description=gettext_noop("Пополнение через ЮKassa"),
                 metadata={"payment_id": str(payment.pk), "yookassa_payment_id": provider_id},
             )
         payment.status = status
@@ -346,7 +349,8 @@ def refund_create(*, payment: Payment, amount: Decimal, created_by) -> Refund:
             raise RefundNotAllowed(_("Вернуть можно только оплаченный платёж."))
         if amount > refundable_amount(payment=payment):
             raise RefundNotAllowed(
-                _("Можно вернуть не больше %(amount)s ₽.") % {"amount": refundable_amount(payment=payment)}
+                _("Можно вернуть не больше %(amount)s.")
+                % {"amount": format_money(refundable_amount(payment=payment))}
             )
         refund = Refund.objects.create(payment=payment, amount=amount, created_by=created_by)
         wallet_debit(
@@ -354,7 +358,7 @@ def refund_create(*, payment: Payment, amount: Decimal, created_by) -> Refund:
             amount=amount,
             reference=f"refund:{refund.pk}",
             kind=LedgerEntry.Kind.REFUND,
-            description=_("Возврат платежа"),
+            description=gettext_noop("Возврат платежа"),
             metadata={"payment_id": str(payment.pk), "refund_id": str(refund.pk)},
             created_by=created_by,
         )
@@ -416,7 +420,7 @@ def _refund_close(*, refund_id, status: str, provider_object: dict, error: str =
                 amount=refund.amount,
                 reference=f"refund-canceled:{refund.pk}",
                 kind=LedgerEntry.Kind.ADJUSTMENT,
-                description=_("Возврат отменён: деньги снова на балансе"),
+                description=gettext_noop("Возврат отменён: деньги снова на балансе"),
                 metadata={"payment_id": str(refund.payment_id), "refund_id": str(refund.pk)},
             )
         refund.status = status

@@ -59,6 +59,23 @@ def _celery_runs_tasks_inline() -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _messages_compiled() -> None:
+    """The translation catalogues as `make assets` compiles them, when a .po is newer than its
+    .mo (a test run straight after editing a .po, or in a fresh checkout)."""
+    stale = [
+        po
+        for po in helpers.ROOT.glob("locale/*/LC_MESSAGES/*.po")
+        if not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale:
+        from django.core.management import call_command
+        from django.utils.translation import trans_real
+
+        call_command("compilemessages", locale=[po.parents[1].name for po in stale], verbosity=0)
+        trans_real._translations = {}  # catalogues read before the compile are read again
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing() -> Iterator[None]:
     # Staff users in admin tests have passwords; PBKDF2's deliberate slowness buys a test nothing.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):

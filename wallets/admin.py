@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnly
 from wallets import services
+from wallets.formatting import format_money
 from wallets.models import Hold, LedgerEntry, Wallet
 
 
@@ -116,8 +117,11 @@ class WalletAdmin(ReadOnly, admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("Баланс изменён на %(amount)s ₽, теперь %(balance)s ₽.")
-                    % {"amount": entry.amount, "balance": entry.balance_after},
+                    _("Баланс изменён на %(amount)s, теперь %(balance)s.")
+                    % {
+                        "amount": format_money(entry.amount, sign=True),
+                        "balance": format_money(entry.balance_after),
+                    },
                 )
                 return HttpResponseRedirect(change_url)
         context = {

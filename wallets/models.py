@@ -18,9 +18,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+# KOPECK, the smallest amount of money (every amount is a whole number of kopecks), lives with
+# the money format; the rest of the code imports it from here.
+from wallets.formatting import KOPECK as KOPECK
+from wallets.formatting import format_money
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
-# The smallest amount of money: every amount is a whole number of kopecks.
-KOPECK = Decimal("0.01")
 
 
 class Wallet(models.Model):
@@ -50,7 +53,7 @@ class Wallet(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} — {self.balance} ₽"
+        return f"{self.user} — {format_money(self.balance)}"
 
     @property
     def available(self) -> Decimal:
@@ -65,7 +68,9 @@ class LedgerEntry(models.Model):
         ADJUSTMENT = "adjustment", _("корректировка")
         BONUS = "bonus", _("бонус")
 
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="entries", verbose_name=_("кошелёк")
+    )
     amount = models.DecimalField(_("сумма, ₽"), **MONEY)
     kind = models.CharField(_("вид"), max_length=16, choices=Kind.choices)
     # The idempotency key: the same operation can never be recorded twice.
@@ -109,7 +114,7 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference}: {self.amount} ₽"
+        return f"{self.reference}: {format_money(self.amount)}"
 
 
 class Hold(models.Model):
@@ -118,7 +123,9 @@ class Hold(models.Model):
         SETTLED = "settled", _("списан")
         RELEASED = "released", _("снят")
 
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="holds")
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="holds", verbose_name=_("кошелёк")
+    )
     amount = models.DecimalField(_("сумма, ₽"), **MONEY)
     # Idempotency key of the hold itself; the charge entry uses it as its reference too.
     reference = models.CharField(_("ключ"), max_length=200, unique=True)
@@ -166,4 +173,4 @@ class Hold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference}: {self.amount} ₽ ({self.get_status_display()})"
+        return f"{self.reference}: {format_money(self.amount)} ({self.get_status_display()})"

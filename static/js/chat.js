@@ -7,7 +7,7 @@
 document.addEventListener("alpine:init", () => {
   const config = JSON.parse(document.getElementById("chat-config").textContent);
   const t = config.i18n;
-  const { money } = window.http;
+  const { formatMoney } = window.http;
   const fill = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 
   const models = new Map();
@@ -58,7 +58,7 @@ document.addEventListener("alpine:init", () => {
   function costText(message) {
     if (message.status === "partial" && Number(message.cost) === 0) return `${t.stopped} · ${t.cost_pending}`;
     const cost = fill(t.cost, {
-      cost: money(message.cost),
+      cost: formatMoney(message.cost),
       tokens_in: message.tokens_in,
       tokens_out: message.tokens_out,
     });
@@ -104,8 +104,8 @@ document.addEventListener("alpine:init", () => {
       get modelPrice() {
         const model = this.model;
         if (!model) return "";
-        if (model.kind !== "chat") return fill(t.per_generation, { price: model.rub_per_generation });
-        return fill(t.per_million, { input: model.rub_input, output: model.rub_output });
+        if (model.kind !== "chat") return fill(t.per_generation, { price: formatMoney(model.rub_per_generation) });
+        return fill(t.per_million, { input: formatMoney(model.rub_input), output: formatMoney(model.rub_output) });
       },
       get canAttach() {
         return Boolean(this.model && this.model.vision) && this.images.length < config.max_images;
@@ -117,7 +117,7 @@ document.addEventListener("alpine:init", () => {
         return !this.streaming;
       },
       get balanceText() {
-        return `${money(this.balance)} ₽`;
+        return formatMoney(this.balance);
       },
       get hasMore() {
         return this.nextPage !== null;

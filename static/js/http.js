@@ -9,7 +9,9 @@
 // - `poll(url, {done, onUpdate, intervalMs, attempts})`: asks `url` until `done(answer)`, calls
 //   `onUpdate` with every answer, and resolves with the last one (null when `attempts` ran out).
 //   Network trouble and 5xx answers are asked again; a 404 (the thing is gone) rejects.
-// - `money(value)`: an amount in the page's language, always with kopecks ("1 234,50").
+// - `formatMoney(value, {sign})`: an amount of rubles as the page's language writes money, the
+//   same text as the server's `money` filter (wallets/formatting.py): "1 467,19 ₽" in Russian,
+//   "₽1,467.19" in English; `sign: true` puts "+" before a positive amount.
 // - `sleep(ms)`.
 (() => {
   class HttpError extends Error {
@@ -65,11 +67,19 @@
     return null;
   }
 
-  const moneyFormat = new Intl.NumberFormat(document.documentElement.lang || "ru", {
-    minimumFractionDigits: 2,
-    maximumFractionDigits: 2,
-  });
-  const money = (value) => moneyFormat.format(Number(value));
+  // Language → [before, after, thousands separator, decimal mark]; as MONEY_FORMATS on the server.
+  const MONEY_FORMATS = { ru: ["", "\u00a0₽", "\u00a0", ","], en: ["₽", "", ",", "."] };
+  function formatMoney(value, { sign = false } = {}) {
+    const number = Number(value);
+    const language = (document.documentElement.lang || "ru").split("-")[0];
+    const [before, after, group, decimalMark] = MONEY_FORMATS[language] || MONEY_FORMATS.ru;
+    const kopecks = Math.abs(number).toFixed(2);
+    const [whole, fraction] = kopecks.split(".");
+    const digits = `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, group)}${decimalMark}${fraction}`;
+    const nonZero = Number(kopecks) > 0;
+    const mark = number < 0 && nonZero ? "-" : sign && nonZero ? "+" : "";
+    return `${mark}${before}${digits}${after}`;
+  }
 
-  window.http = { HttpError, csrfToken, request, poll, money, sleep };
+  window.http = { HttpError, csrfToken, request, poll, formatMoney, sleep };
 })();

@@ -16,6 +16,10 @@ document.addEventListener("alpine:init", () => {
       this.amount = this.config.presets[1] || this.config.min;
     },
 
+    get balanceText() {
+      return this.balance === "" ? "" : window.http.formatMoney(this.balance);
+    },
+
     get isForm() {
       return this.state === "form" || this.state === "creating";
     },

@@ -17,7 +17,7 @@ document.addEventListener("alpine:init", () => {
       },
 
       show(balance) {
-        this.text = `${window.http.money(balance)} ₽`;
+        this.text = window.http.formatMoney(balance);
       },
 
       connect() {

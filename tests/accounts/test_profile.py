@@ -1,8 +1,11 @@
+import re
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.urls import reverse
 
 from accounts.models import User
+from tests.helpers import fund
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +26,19 @@ def test_the_profile_shows_the_seed_variables_and_the_casdoor_id(alice_client, a
         "name": "Alice",
         "email": "alice@example.com",
         "avatar": alice.avatar,
-        "balance": 0,
     }.items():
         assert response.context[key] == value
     html = response.content.decode()
     assert "email_alice" in html
     assert 'src="https://example.com/alice.png"' in html
+
+
+def test_the_profile_shows_the_users_real_balance(alice_client, alice, bob):
+    fund(alice, "1467.19")
+    fund(bob, "5.00")
+    html = alice_client.get(reverse("profile")).content.decode()
+    [shown] = re.findall(r'data-testid="profile-balance">([^<]*)<', html)
+    assert shown == "1\xa0467,19\xa0₽"
 
 
 def test_a_user_changes_their_display_name(alice_client, alice):

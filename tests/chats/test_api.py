@@ -205,8 +205,8 @@ def test_the_pricing_page_lists_every_enabled_model_in_rubles_and_the_billing_po
         assert model.name in html, model.model_id
     assert "GPT-4o mini" not in html
     # GPT-4o: $2.5 and $10 per 1M × 90 × 1.5
-    assert "337,50" in html or "337.50" in html
-    assert "1350,00" in html or "1350.00" in html or "1 350,00" in html
+    assert "337,50\xa0₽" in html
+    assert "1\xa0350,00\xa0₽" in html
     # Veo 3: per generation
     assert "350" in html
     assert 'data-testid="billing-policy"' in html

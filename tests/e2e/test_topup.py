@@ -114,7 +114,7 @@ def test_a_top_up_shows_success_and_the_new_balance_without_a_reload(
     assert yookassa.deliver(asgi_server.url, "payment.succeeded", created["id"]).status_code == 200
 
     page.get_by_test_id("topup-success").wait_for()
-    assert page.get_by_test_id("topup-balance").text_content() == "1000.00"
+    assert page.get_by_test_id("topup-balance").text_content() == "1\xa0000,00\xa0₽"
     assert page.evaluate("window.__sameDocument") is True
     assert Payment.objects.get().status == Payment.Status.SUCCEEDED
     assert Wallet.objects.get(pk=alice.pk).balance == Decimal("1000.00")
@@ -141,7 +141,7 @@ def test_an_amount_below_the_minimum_shows_the_servers_message(
 
     error = page.get_by_test_id("topup-error")
     error.wait_for()
-    assert "от 100 до 50000" in error.text_content()
+    assert "от 100,00\xa0₽ до 50\xa0000,00\xa0₽" in error.text_content()
     assert yookassa.payments == {}
 
 

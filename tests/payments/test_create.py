@@ -80,7 +80,9 @@ def test_an_amount_outside_the_limits_is_refused_with_a_clear_message(alice_clie
         "/api/payment/create", json.dumps({"amount": amount}), content_type="application/json"
     )
     assert response.status_code == 400
-    assert response.json() == {"detail": "Сумма пополнения — от 100 до 50000 ₽, с точностью до копейки."}
+    assert response.json() == {
+        "detail": "Сумма пополнения — от 100,00\xa0₽ до 50\xa0000,00\xa0₽, с точностью до копейки."
+    }
     assert yookassa.requests == []
     assert not Payment.objects.exists()
 
@@ -99,7 +101,9 @@ def test_the_limits_come_from_the_settings(alice_client, alice, yookassa, settin
     assert sent.json()["amount"] == {"value": "10.00", "currency": "RUB"}
     assert Payment.objects.get(user=alice).amount == Decimal("10.00")
     assert over_the_maximum.status_code == 400
-    assert over_the_maximum.json() == {"detail": "Сумма пополнения — от 10 до 20 ₽, с точностью до копейки."}
+    assert over_the_maximum.json() == {
+        "detail": "Сумма пополнения — от 10,00\xa0₽ до 20,00\xa0₽, с точностью до копейки."
+    }
 
 
 def test_a_signed_out_visitor_gets_a_json_401(client, yookassa):

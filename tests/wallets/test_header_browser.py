@@ -41,7 +41,7 @@ def test_the_header_balance_follows_a_staff_adjustment_live_without_a_reload(
     # The socket's first frame is the current wallet: from here on, Alice is subscribed.
     wait_until(lambda: sockets and sockets[0], pause=browser_pause(page))
     amount = page.get_by_test_id("header-balance-amount")
-    assert amount.inner_text() == "100,00 ₽"
+    assert amount.inner_text() == "100,00\xa0₽"
     page.evaluate("window.notReloaded = true")
 
     # A staff member adjusts her balance in admin, in another browser.
@@ -90,5 +90,5 @@ def test_the_header_reconnects_after_the_socket_drops(browser_page, login_browse
 
     # The new socket is subscribed: a top-up reaches the header without a reload.
     credit(alice, "25")
-    expect(page.get_by_test_id("header-balance-amount")).to_have_text("25,00 ₽")
+    expect(page.get_by_test_id("header-balance-amount")).to_have_text("25,00\xa0₽")
     assert page.console_errors == []

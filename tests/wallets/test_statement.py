@@ -41,9 +41,9 @@ def test_the_statement_lists_the_users_entries_newest_first_with_the_balance_aft
     page = response.content.decode()
     assert rows(response) == ["charge", "topup"]
     # Russian number format: decimal comma.
-    assert "-1,25 ₽" in page
-    assert "+500,00 ₽" in page
-    assert "498,75 ₽" in page
+    assert "-1,25\xa0₽" in page
+    assert "+500,00\xa0₽" in page
+    assert "498,75\xa0₽" in page
 
 
 def test_a_chat_message_names_its_model_and_links_to_the_chat_it_paid_for(alice, alice_client, settings):
@@ -102,6 +102,61 @@ def test_generations_refunds_and_adjustments_say_what_they_were(alice, alice_cli
     assert "Компенсация за сбой" in page
 
 
+def lines(response) -> list[str]:
+    """Each statement line's operation cell as text, whitespace collapsed."""
+    cells = re.findall(r'data-testid="entry".*?</td>\s*<td[^>]*>(.*?)</td>', response.content.decode(), re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+
+
+def test_each_line_says_what_it_was_once_with_the_models_name(alice, alice_client, settings):
+    from chats import openrouter, services
+
+    settings.OPENROUTER_API_KEY = "key"  # the reply is recorded, never sent anywhere
+    AIModel.objects.update_or_create(
+        model_id="openai/gpt-4o", defaults={"name": "GPT-4o", "group": "OpenAI", "enabled": True}
+    )
+    wallet_credit(
+        user=alice, amount=Decimal("50"), reference="yookassa:1", description="Пополнение через ЮKassa"
+    )
+    turn = services.reply_start(user=alice, model_id="openai/gpt-4o", text="Привет")
+    services.reply_finish(
+        turn=turn, end=services.StreamEnd(text="Здравствуйте", usage=openrouter.Usage(20, 4))
+    )
+    hold_place(
+        user=alice,
+        amount=Decimal("5"),
+        reference="fal:1",
+        description="Генерация: Flux",
+        metadata={"generation": True, "model": "fal-ai/flux", "model_name": "Flux"},
+    )
+    hold_settle(reference="fal:1", amount=Decimal("5"))
+
+    response = alice_client.get("/wallet/")
+
+    generation, reply, topup = (line.rsplit(" ", 2)[0] for line in lines(response))
+    assert generation == "Генерация · Flux"
+    assert reply == "Сообщение в чате · GPT-4o открыть чат"
+    assert topup == "Пополнение через ЮKassa"
+    assert "openai/gpt-4o" not in response.content.decode()
+
+
+def test_a_pending_reply_names_its_model_not_its_id(alice, alice_client, settings):
+    from chats import services
+
+    settings.OPENROUTER_API_KEY = "key"
+    AIModel.objects.update_or_create(
+        model_id="openai/gpt-4o", defaults={"name": "GPT-4o", "group": "OpenAI", "enabled": True}
+    )
+    wallet_credit(user=alice, amount=Decimal("50"), reference="yookassa:1")
+    services.reply_start(user=alice, model_id="openai/gpt-4o", text="Привет")
+
+    page = alice_client.get("/wallet/").content.decode()
+
+    [pending] = re.findall(r'data-testid="pending-hold">(.*?)</li>', page, re.S)
+    assert 'Сообщение в чате</span> <span class="text-slate-500">· GPT-4o' in pending
+    assert "openai/gpt-4o" not in page
+
+
 def test_open_holds_are_shown_as_pending(alice, alice_client):
     wallet_credit(user=alice, amount=Decimal("50"), reference="yookassa:1")
     hold_place(user=alice, amount=Decimal("12"), reference="msg:1", description="Ответ GPT-4o")
@@ -136,9 +191,9 @@ def test_the_statement_is_paginated_25_to_a_page(alice, alice_client, django_ass
 
     assert len(rows(first)) == 25
     assert len(rows(second)) == 5
-    assert "+30,00 ₽" in first.content.decode()
-    assert "+1,00 ₽" in second.content.decode()
-    assert "+1,00 ₽" not in first.content.decode()
+    assert "+30,00\xa0₽" in first.content.decode()
+    assert "+1,00\xa0₽" in second.content.decode()
+    assert "+1,00\xa0₽" not in first.content.decode()
 
 
 def test_every_signed_in_page_shows_the_live_balance_in_the_header(alice, alice_client):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from chats import catalog, selectors
+from media import selectors as media
 from wallets import selectors as wallets
 
 
@@ -42,6 +43,8 @@ def chat_page(request: HttpRequest) -> HttpResponse:
                 "balance": str(balance),
                 "chat": _opened_chat(request),
                 "max_images": settings.CHAT_MAX_IMAGES,
+                # Pictures in replies show inline only from under this address (chat.js).
+                "media_base": media.public_media_base(),
                 "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
                 "i18n": {
                     "untitled": _("Без названия"),
@@ -56,6 +59,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
                     "delete": _("Удалить чат вместе с сообщениями?"),
                     "generating": _("Генерация запущена: результат появится в чате и в галерее."),
                     "you": _("Вы"),
+                    "image": _("изображение"),
                 },
             },
         },

@@ -4,6 +4,11 @@
 // Replies are markdown rendered by marked, with any raw HTML in them shown as text (a model
 // can be made to echo `<img onerror=…>`), then sanitised by DOMPurify before they reach
 // innerHTML; code blocks are highlighted by highlight.js. User messages are plain text.
+//
+// Nothing a model writes may make the browser contact a third party (a prompt injection could
+// put the conversation into an image's address): a picture shows inline only when it is one of
+// our stored files (`config.media_base`); any other becomes a link that names its host, opened
+// only if the reader chooses to. The CSP's img-src says the same as a second line of defence.
 document.addEventListener("alpine:init", () => {
   const config = JSON.parse(document.getElementById("chat-config").textContent);
   const t = config.i18n;
@@ -18,6 +23,32 @@ document.addEventListener("alpine:init", () => {
 
   const escapeHtml = (text) =>
     text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+  const mediaBase = new URL(config.media_base, window.location.origin).href;
+  const parseUrl = (src) => {
+    try {
+      return new URL(src, window.location.origin);
+    } catch {
+      return null;
+    }
+  };
+  // `new URL` resolves `//host/x`, `..` and backslashes the way the browser would fetch them.
+  const isOwnMedia = (src) => {
+    const url = parseUrl(src || "");
+    return url !== null && url.href.startsWith(mediaBase);
+  };
+
+  // A picture from elsewhere: a link showing where it points, never loaded by itself.
+  function remoteImageLink(href, label) {
+    const url = parseUrl(href || "");
+    const host = url ? url.host : href;
+    return (
+      `<a href="${escapeHtml(url ? url.href : "")}" class="remote-image" data-testid="remote-image">` +
+      `<i class="ph ph-image" aria-hidden="true"></i> ${escapeHtml(label || t.image)} ` +
+      `<span class="remote-host">(${escapeHtml(host || "")})</span></a>`
+    );
+  }
+
   window.marked.use({
     gfm: true,
     breaks: true,
@@ -25,11 +56,30 @@ document.addEventListener("alpine:init", () => {
       html(token) {
         return escapeHtml(token.text ?? token.raw ?? "");
       },
+      image({ href, text }) {
+        if (!isOwnMedia(href)) return remoteImageLink(href, text);
+        return `<img src="${escapeHtml(href)}" alt="${escapeHtml(text || "")}" loading="lazy">`;
+      },
     },
   });
 
+  // Whatever reached the sanitiser anyway: no picture from elsewhere keeps its address, and
+  // links open in a new tab without telling the other site where they came from.
+  window.DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+    if (node.nodeName === "IMG" && !isOwnMedia(node.getAttribute("src"))) node.removeAttribute("src");
+    if (node.nodeName === "A") {
+      node.setAttribute("target", "_blank");
+      node.setAttribute("rel", "noopener noreferrer nofollow");
+    }
+  });
+  const PURIFY = {
+    ADD_ATTR: ["target"],
+    FORBID_ATTR: ["style", "srcset", "poster", "background"],
+    FORBID_TAGS: ["style", "video", "audio", "source", "track", "picture", "input", "form", "svg", "math"],
+  };
+
   function renderMarkdown(element, text) {
-    element.innerHTML = window.DOMPurify.sanitize(window.marked.parse(text));
+    element.innerHTML = window.DOMPurify.sanitize(window.marked.parse(text), PURIFY);
     for (const code of element.querySelectorAll("pre code")) window.hljs.highlightElement(code);
   }
 
@@ -217,6 +267,10 @@ document.addEventListener("alpine:init", () => {
         const node = messageNode(role);
         node.text = text;
         for (const url of imageUrls) {
+          if (!isOwnMedia(url)) {
+            node.images.insertAdjacentHTML("beforeend", window.DOMPurify.sanitize(remoteImageLink(url, ""), PURIFY));
+            continue;
+          }
           const image = document.createElement("img");
           image.src = url;
           image.alt = "";

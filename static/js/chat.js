@@ -132,6 +132,7 @@ document.addEventListener("alpine:init", () => {
       error: "",
       empty: true,
       balance: Number(config.balance),
+      drawerOpen: false,
 
       init() {
         const remembered = window.localStorage.getItem("chat:model");
@@ -147,9 +148,6 @@ document.addEventListener("alpine:init", () => {
 
       get model() {
         return models.get(this.modelId);
-      },
-      get modelIcon() {
-        return this.model ? this.model.icon : "";
       },
       get modelPrice() {
         const model = this.model;
@@ -171,6 +169,24 @@ document.addEventListener("alpine:init", () => {
       },
       get hasMore() {
         return this.nextPage !== null;
+      },
+
+      // The chat list is a drawer on phones (a column from md up, where these do nothing).
+      get drawerClass() {
+        return this.drawerOpen ? "translate-x-0 shadow-xl" : "-translate-x-full";
+      },
+      get drawerExpanded() {
+        return String(this.drawerOpen);
+      },
+      openDrawer() {
+        this.drawerOpen = true;
+      },
+      closeDrawer() {
+        this.drawerOpen = false;
+      },
+
+      onEscape() {
+        if (this.drawerOpen) this.closeDrawer();
       },
 
       onWallet(event) {
@@ -214,6 +230,7 @@ document.addEventListener("alpine:init", () => {
 
       async selectChat(id) {
         if (this.streaming) this.stop();
+        this.closeDrawer();
         this.chatId = id;
         this.error = "";
         this.redecorate();
@@ -229,6 +246,7 @@ document.addEventListener("alpine:init", () => {
 
       newChat() {
         if (this.streaming) this.stop();
+        this.closeDrawer();
         this.chatId = null;
         this.error = "";
         this.$refs.messages.replaceChildren();

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -29,6 +30,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     """The chat: the old template's variables (name, email, balance, avatar, user_id)."""
     user = request.user
     balance = wallets.balance_of(user_id=user.pk)
+    groups = catalog.page_groups()
     return render(
         request,
         "chats/chat.html",
@@ -39,7 +41,9 @@ def chat_page(request: HttpRequest) -> HttpResponse:
             "avatar": user.avatar,
             "user_id": user.casdoor_id,
             "chat_config": {
-                "catalog": catalog.page_groups(),
+                "catalog": groups,
+                "default_model": catalog.default_model_id(groups),
+                "topup_url": reverse("topup"),
                 "balance": str(balance),
                 "chat": _opened_chat(request),
                 "max_images": settings.CHAT_MAX_IMAGES,
@@ -60,6 +64,14 @@ def chat_page(request: HttpRequest) -> HttpResponse:
                     "generating": _("Генерация запущена: результат появится в чате и в галерее."),
                     "you": _("Вы"),
                     "image": _("изображение"),
+                    "typical": _("Обычный ответ модели %(model)s стоит около %(price)s"),
+                    "per_generation_of": _("Одна генерация моделью %(model)s стоит %(price)s"),
+                    "examples": [
+                        _("Объясни простыми словами, как работает ипотека"),
+                        _("Напиши вежливое письмо с просьбой перенести встречу"),
+                        _("Составь план тренировок на неделю для новичка"),
+                        _("Найди ошибку в коде и объясни её"),
+                    ],
                 },
             },
         },

@@ -489,6 +489,9 @@ CHAT_MAX_IMAGES = env.int("CHAT_MAX_IMAGES", default=4)
 CHAT_IMAGE_TOKENS = env.int("CHAT_IMAGE_TOKENS", default=1500)
 # The most previous messages sent upstream (then trimmed further to the model's context).
 CHAT_HISTORY_MESSAGES = env.int("CHAT_HISTORY_MESSAGES", default=50)
+# The model a new chat starts with: good and inexpensive (when it is switched off in the catalog,
+# the first chat model is).
+CHAT_DEFAULT_MODEL = env("CHAT_DEFAULT_MODEL", default="google/gemini-2.5-flash")
 
 # --- media ---
 if S3_BUCKET_NAME:

@@ -13,6 +13,8 @@ document.addEventListener("alpine:init", () => {
   const config = JSON.parse(document.getElementById("chat-config").textContent);
   const t = config.i18n;
   const { money } = window.http;
+  // Every amount the chat shows goes through here.
+  const rub = (value) => `${money(value)} ₽`;
   const fill = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 
   const models = new Map();
@@ -125,12 +127,14 @@ document.addEventListener("alpine:init", () => {
       chats: [],
       nextPage: null,
       chatId: null,
-      modelId: config.catalog.length ? config.catalog[0].models[0].id : "",
+      modelId: config.default_model,
       text: "",
       images: [],
       streaming: false,
       error: "",
+      needsTopUp: false,
       empty: true,
+      examples: t.examples,
       balance: Number(config.balance),
       drawerOpen: false,
 
@@ -155,6 +159,20 @@ document.addEventListener("alpine:init", () => {
         if (model.kind !== "chat") return fill(t.per_generation, { price: model.rub_per_generation });
         return fill(t.per_million, { input: model.rub_input, output: model.rub_output });
       },
+      // What one typical answer costs on the chosen model (a generation, for media models).
+      get typicalCostText() {
+        const model = this.model;
+        if (!model) return "";
+        const template = model.kind === "chat" ? t.typical : t.per_generation_of;
+        return fill(template, { model: model.name, price: rub(model.rub_typical) });
+      },
+      get lowBalance() {
+        return Boolean(this.model) && this.balance < Number(this.model.rub_typical);
+      },
+      useExample(event) {
+        this.text = event.currentTarget.dataset.text;
+        this.$nextTick(() => document.getElementById("chat-input").focus());
+      },
       get canAttach() {
         return Boolean(this.model && this.model.vision) && this.images.length < config.max_images;
       },
@@ -165,7 +183,7 @@ document.addEventListener("alpine:init", () => {
         return !this.streaming;
       },
       get balanceText() {
-        return `${money(this.balance)} ₽`;
+        return rub(this.balance);
       },
       get hasMore() {
         return this.nextPage !== null;
@@ -187,6 +205,22 @@ document.addEventListener("alpine:init", () => {
 
       onEscape() {
         if (this.drawerOpen) this.closeDrawer();
+      },
+
+      clearError() {
+        this.error = "";
+        this.needsTopUp = false;
+      },
+
+      // A send refused before any reply (402, 400, no connection): the server kept nothing, so
+      // the question goes back into the composer to be changed or sent again.
+      refused(question, typed, attached, message, status = 0) {
+        question.row.remove();
+        this.empty = this.$refs.messages.childElementCount === 0;
+        this.text = typed;
+        this.images = attached;
+        this.error = message;
+        this.needsTopUp = status === 402;
       },
 
       onWallet(event) {
@@ -232,7 +266,7 @@ document.addEventListener("alpine:init", () => {
         if (this.streaming) this.stop();
         this.closeDrawer();
         this.chatId = id;
-        this.error = "";
+        this.clearError();
         this.redecorate();
         window.history.replaceState(null, "", `?chat=${id}`);
         try {
@@ -248,7 +282,7 @@ document.addEventListener("alpine:init", () => {
         if (this.streaming) this.stop();
         this.closeDrawer();
         this.chatId = null;
-        this.error = "";
+        this.clearError();
         this.$refs.messages.replaceChildren();
         this.empty = true;
         this.redecorate();
@@ -361,13 +395,15 @@ document.addEventListener("alpine:init", () => {
 
       async send() {
         if (!this.canSend) return;
+        const typed = this.text;
+        const attached = [...this.images];
         const body = { model: this.modelId, message: this.text.trim() };
         if (this.chatId) body.chat_id = this.chatId;
-        if (this.images.length) body.image_urls = [...this.images];
-        this.append("user", body.message, this.images);
+        if (this.images.length) body.image_urls = attached;
+        const question = this.append("user", body.message, this.images);
         this.text = "";
         this.images = [];
-        this.error = "";
+        this.clearError();
         this.streaming = true;
         controller = new AbortController();
         let reply = null;
@@ -387,7 +423,7 @@ document.addEventListener("alpine:init", () => {
               this.showGeneration(this.append("assistant", ""), data.generation);
               this.loadChats();
             } else {
-              this.error = data.detail || t.network;
+              this.refused(question, typed, attached, data.detail || t.network, response.status);
             }
             return;
           }
@@ -410,8 +446,10 @@ document.addEventListener("alpine:init", () => {
         } catch (error) {
           if (error.name === "AbortError") {
             if (reply) reply.meta.textContent = `${t.stopped} · ${t.cost_pending}`;
-          } else {
+          } else if (reply) {
             this.error = t.network;
+          } else {
+            this.refused(question, typed, attached, t.network);
           }
         } finally {
           this.streaming = false;

@@ -185,6 +185,34 @@ def test_the_chat_page_has_the_old_templates_variables(alice_client, alice):
     assert b'id="chat-config"' in response.content
 
 
+def test_a_new_chat_starts_with_the_inexpensive_default_model_priced_per_typical_answer(
+    alice_client, settings
+):
+    settings.USD_RUB_RATE = Decimal("90")
+    settings.PRICE_MARKUP = Decimal("1.5")
+
+    config = alice_client.get("/chat/").context["chat_config"]
+
+    assert config["default_model"] == "google/gemini-2.5-flash"
+    models = {model["id"]: model for group in config["catalog"] for model in group["models"]}
+    # 1,000 tokens in at $0.30 and 500 out at $2.50 per 1M, × 90 × 1.5 = 0.209… → 0.21 ₽.
+    assert models["google/gemini-2.5-flash"]["rub_typical"] == "0.21"
+    # A media model's "typical answer" is its one generation.
+    media = next(model for model in models.values() if model["kind"] != "chat")
+    assert media["rub_typical"] == media["rub_per_generation"]
+
+
+def test_when_the_default_model_is_switched_off_a_new_chat_starts_with_the_first_chat_model(
+    alice_client, settings
+):
+    AIModel.objects.filter(model_id="google/gemini-2.5-flash").update(enabled=False)
+
+    config = alice_client.get("/chat/").context["chat_config"]
+
+    first = next(model for group in config["catalog"] for model in group["models"] if model["kind"] == "chat")
+    assert config["default_model"] == first["id"]
+
+
 def test_the_chat_page_asks_a_signed_out_visitor_to_sign_in(client):
     response = client.get("/chat/")
 

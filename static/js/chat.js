@@ -62,6 +62,18 @@ document.addEventListener("alpine:init", () => {
         if (!isOwnMedia(href)) return remoteImageLink(href, text);
         return `<img src="${escapeHtml(href)}" alt="${escapeHtml(text || "")}" loading="lazy">`;
       },
+      // A code block: its language above it and a copy button (chatApp handles the click).
+      code({ text, lang }) {
+        const language = (lang || "").trim().split(/\s+/)[0].replace(/[^\w+#.-]/g, "");
+        const className = language && window.hljs.getLanguage(language) ? ` class="language-${language}"` : "";
+        return (
+          `<div class="code-block" data-testid="code-block"><div class="code-head">` +
+          `<span data-testid="code-lang">${escapeHtml(language || t.code)}</span>` +
+          `<button type="button" class="copy-code" data-testid="copy-code"><i class="ph ph-copy" aria-hidden="true"></i> ` +
+          `<span>${escapeHtml(t.copy)}</span></button></div>` +
+          `<pre><code${className}>${escapeHtml(text)}</code></pre></div>`
+        );
+      },
     },
   });
 
@@ -85,36 +97,71 @@ document.addEventListener("alpine:init", () => {
     for (const code of element.querySelectorAll("pre code")) window.hljs.highlightElement(code);
   }
 
+  // Copies `text`; the Clipboard API needs a secure context, else the old way.
+  async function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "fixed -left-[9999px]";
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+
+  // A button's label says "copied" for a moment.
+  function flashCopied(button) {
+    const label = button.querySelector("span");
+    if (!label) return;
+    const before = label.textContent;
+    label.textContent = t.copied;
+    window.setTimeout(() => {
+      label.textContent = before;
+    }, 1500);
+  }
+
   function messageNode(role) {
+    const user = role === "user";
     const row = document.createElement("div");
-    row.className = role === "user" ? "flex justify-end" : "flex justify-start";
-    row.setAttribute("data-testid", role === "user" ? "user-message" : "assistant-message");
+    row.className = user ? "flex flex-col items-end" : "flex flex-col items-start";
+    row.setAttribute("data-testid", user ? "user-message" : "assistant-message");
     const bubble = document.createElement("div");
-    bubble.className =
-      role === "user"
-        ? "max-w-[85%] rounded-2xl bg-indigo-600 px-4 py-2 text-white"
-        : "max-w-[85%] min-w-0 rounded-2xl bg-slate-100 px-4 py-2";
+    bubble.className = user
+      ? "max-w-[85%] rounded-2xl bg-indigo-600 px-4 py-2 text-white"
+      : "max-w-full sm:max-w-[85%] min-w-0 rounded-2xl bg-slate-100 px-4 py-2";
     const images = document.createElement("div");
     images.className = "flex flex-wrap gap-2";
     const body = document.createElement("div");
-    body.className = role === "user" ? "whitespace-pre-wrap break-words" : "prose prose-sm prose-slate max-w-none break-words";
+    body.className = user ? "whitespace-pre-wrap break-words" : "prose prose-sm prose-slate max-w-none break-words";
     body.setAttribute("data-testid", "message-body");
+    const notice = document.createElement("p");
+    notice.className = "hidden mt-2 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 ring-1 ring-red-200";
+    notice.setAttribute("data-testid", "message-error");
     const meta = document.createElement("div");
-    meta.className = role === "user" ? "hidden" : "mt-1 text-xs text-slate-400";
+    meta.className = user ? "hidden" : "mt-1 text-xs text-slate-400";
     meta.setAttribute("data-testid", "message-meta");
-    bubble.append(images, body, meta);
-    row.append(bubble);
-    return { row, body, meta, images, text: "" };
+    bubble.append(images, body, notice, meta);
+    const actions = document.createElement("div");
+    actions.className = "message-actions";
+    actions.setAttribute("data-testid", "message-actions");
+    row.append(bubble, actions);
+    return { row, bubble, body, notice, meta, images, actions, text: "" };
+  }
+
+  function showNotice(node, text) {
+    node.notice.textContent = text;
+    node.notice.classList.toggle("hidden", !text);
   }
 
   function costText(message) {
-    if (message.status === "partial" && Number(message.cost) === 0) return `${t.stopped} · ${t.cost_pending}`;
-    const cost = fill(t.cost, {
-      cost: money(message.cost),
-      tokens_in: message.tokens_in,
-      tokens_out: message.tokens_out,
-    });
-    return message.status === "partial" ? `${t.stopped} · ${cost}` : cost;
+    const label = message.error ? t.failed : message.status === "partial" ? t.stopped : "";
+    if (message.status === "error") return label;
+    const cost =
+      message.status === "partial" && Number(message.cost) === 0
+        ? t.cost_pending
+        : fill(t.cost, { cost: money(message.cost), tokens_in: message.tokens_in, tokens_out: message.tokens_out });
+    return label ? `${label} · ${cost}` : cost;
   }
 
   Alpine.data("chatApp", () => {
@@ -137,6 +184,7 @@ document.addEventListener("alpine:init", () => {
       examples: t.examples,
       balance: Number(config.balance),
       drawerOpen: false,
+      stickToBottom: true,
 
       init() {
         const remembered = window.localStorage.getItem("chat:model");
@@ -145,6 +193,8 @@ document.addEventListener("alpine:init", () => {
           window.localStorage.setItem("chat:model", value);
           if (!models.get(value)?.vision) this.images = [];
         });
+        this.$watch("text", () => this.$nextTick(() => this.grow()));
+        this.$refs.messages.addEventListener("click", (event) => this.onMessagesClick(event));
         this.loadChats();
         // `?chat=<id>` (the page checked it is the user's own chat).
         if (config.chat) this.selectChat(config.chat);
@@ -189,10 +239,8 @@ document.addEventListener("alpine:init", () => {
         return this.nextPage !== null;
       },
 
-      // The chat list is a drawer on phones (a column from md up, where these do nothing).
-      get drawerClass() {
-        return this.drawerOpen ? "translate-x-0 shadow-xl" : "-translate-x-full";
-      },
+      // The chat list is a drawer on phones (a column from md up, where these do nothing); its
+      // `data-open` slides it in.
       get drawerExpanded() {
         return String(this.drawerOpen);
       },
@@ -203,24 +251,15 @@ document.addEventListener("alpine:init", () => {
         this.drawerOpen = false;
       },
 
+      // Esc closes the drawer, else stops the reply being written.
       onEscape() {
         if (this.drawerOpen) this.closeDrawer();
+        else if (this.streaming) this.stop();
       },
 
       clearError() {
         this.error = "";
         this.needsTopUp = false;
-      },
-
-      // A send refused before any reply (402, 400, no connection): the server kept nothing, so
-      // the question goes back into the composer to be changed or sent again.
-      refused(question, typed, attached, message, status = 0) {
-        question.row.remove();
-        this.empty = this.$refs.messages.childElementCount === 0;
-        this.text = typed;
-        this.images = attached;
-        this.error = message;
-        this.needsTopUp = status === 402;
       },
 
       onWallet(event) {
@@ -341,15 +380,136 @@ document.addEventListener("alpine:init", () => {
         const messages = await this.api(`/api/chats/${this.chatId}/messages`);
         this.$refs.messages.replaceChildren();
         this.empty = true;
-        for (const message of messages) {
-          const hasImages = (message.image_urls || []).length > 0;
-          if (message.role === "assistant" && !message.content && !hasImages) continue;
+        const shown = messages.filter(
+          (message) =>
+            message.role === "user" || message.content || message.error || (message.image_urls || []).length > 0,
+        );
+        const lastReply = shown.findLastIndex((message) => message.role === "assistant");
+        shown.forEach((message, index) => {
           const node = this.append(message.role, message.content, message.image_urls);
-          if (message.role === "assistant") node.meta.textContent = costText(message);
+          node.row.dataset.messageId = message.id;
+          const question = message.role === "user" ? message : shown[index - 1];
+          if (message.role === "assistant") {
+            node.meta.textContent = costText(message);
+            showNotice(node, message.error);
+            if (message.error) node.bubble.classList.add("ring-1", "ring-red-200");
+          }
+          this.addActions(node, message, index === lastReply && question?.role === "user" ? question : null);
+        });
+        this.stickToBottom = true;
+        this.scrollDown();
+      },
+
+      // Under each stored message: copy; a question can be edited and sent again; the last
+      // reply can be regenerated (or retried, when it failed).
+      addActions(node, message, question) {
+        const button = (icon, label, testid, onClick) => {
+          const element = document.createElement("button");
+          element.type = "button";
+          element.className = "message-action";
+          element.setAttribute("data-testid", testid);
+          element.title = label;
+          element.innerHTML = `<i class="ph ${icon}" aria-hidden="true"></i> <span></span>`;
+          element.querySelector("span").textContent = label;
+          element.addEventListener("click", (event) => onClick(event.currentTarget));
+          node.actions.append(element);
+        };
+        if (message.content) {
+          button("ph-copy", t.copy, "copy-message", async (element) => {
+            await copyText(message.content);
+            flashCopied(element);
+          });
+        }
+        if (message.role === "user") {
+          button("ph-pencil-simple", t.edit, "edit-message", () => this.editQuestion(node, message));
+        } else if (question && models.get(message.model)?.kind !== "image" && models.get(message.model)?.kind !== "video") {
+          const retry = Boolean(message.error);
+          button(
+            retry ? "ph-arrow-clockwise" : "ph-arrows-clockwise",
+            retry ? t.retry : t.regenerate,
+            retry ? "retry" : "regenerate",
+            () => this.resend(question, question.content),
+          );
         }
       },
 
-      scrollDown() {
+      // Edits a question in place; sending replaces the chat from it on.
+      editQuestion(node, message) {
+        if (this.streaming) return;
+        const form = document.createElement("form");
+        form.className = "w-full max-w-[85%] space-y-2";
+        form.setAttribute("data-testid", "edit-form");
+        const area = document.createElement("textarea");
+        area.className = "w-full rounded-xl border border-indigo-300 bg-white px-3 py-2 text-sm text-slate-800 focus:outline-none focus:ring-2 focus:ring-indigo-200";
+        area.value = message.content;
+        area.rows = Math.min(8, message.content.split("\n").length + 1);
+        area.setAttribute("data-testid", "edit-input");
+        const buttons = document.createElement("div");
+        buttons.className = "flex justify-end gap-2 text-sm";
+        const cancel = document.createElement("button");
+        cancel.type = "button";
+        cancel.className = "rounded-lg px-3 py-1.5 text-slate-600 hover:bg-slate-100";
+        cancel.textContent = t.cancel;
+        const submit = document.createElement("button");
+        submit.type = "submit";
+        submit.className = "rounded-lg bg-indigo-600 px-3 py-1.5 text-white hover:bg-indigo-500";
+        submit.textContent = t.send_edited;
+        submit.setAttribute("data-testid", "edit-send");
+        buttons.append(cancel, submit);
+        form.append(area, buttons);
+        node.bubble.classList.add("hidden");
+        node.actions.classList.add("hidden");
+        node.row.append(form);
+        area.focus();
+        const close = () => {
+          form.remove();
+          node.bubble.classList.remove("hidden");
+          node.actions.classList.remove("hidden");
+        };
+        cancel.addEventListener("click", close);
+        area.addEventListener("keydown", (event) => {
+          if (event.key === "Escape") {
+            event.stopPropagation();
+            close();
+          } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+            event.preventDefault();
+            form.requestSubmit();
+          }
+        });
+        form.addEventListener("submit", (event) => {
+          event.preventDefault();
+          const text = area.value.trim();
+          if (text) this.resend(message, text);
+        });
+      },
+
+      // Regenerate, retry or send an edited question: the chat from `question` on is replaced.
+      resend(question, text) {
+        if (this.streaming) return;
+        const rows = [...this.$refs.messages.children];
+        const from = rows.findIndex((row) => row.dataset.messageId === String(question.id));
+        for (const row of rows.slice(Math.max(from, 0))) row.remove();
+        this.ask({ text, images: [], shownImages: question.image_urls || [], resendFrom: question.id });
+      },
+
+      // Clicks inside rendered replies: a code block's copy button.
+      async onMessagesClick(event) {
+        const button = event.target.closest(".copy-code");
+        if (!button) return;
+        const code = button.closest(".code-block").querySelector("pre code");
+        await copyText(code.textContent);
+        flashCopied(button);
+      },
+
+      // Follows a growing reply only while the reader is at the bottom: scrolling up to read
+      // stops it, scrolling back down resumes it.
+      onScroll() {
+        const scroller = this.$refs.scroller;
+        this.stickToBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48;
+      },
+
+      scrollDown(force = false) {
+        if (!force && !this.stickToBottom) return;
         const scroller = this.$refs.scroller;
         scroller.scrollTop = scroller.scrollHeight;
       },
@@ -368,6 +528,13 @@ document.addEventListener("alpine:init", () => {
         if (event.shiftKey || event.isComposing) return;
         event.preventDefault();
         this.send();
+      },
+
+      // The composer grows with its text up to a limit, then scrolls.
+      grow() {
+        const area = this.$refs.input;
+        area.style.height = "auto";
+        area.style.height = `${Math.min(area.scrollHeight, 240)}px`;
       },
 
       async attach(event) {
@@ -393,21 +560,45 @@ document.addEventListener("alpine:init", () => {
         if (controller) controller.abort();
       },
 
-      async send() {
+      send() {
         if (!this.canSend) return;
         const typed = this.text;
         const attached = [...this.images];
-        const body = { model: this.modelId, message: this.text.trim() };
-        if (this.chatId) body.chat_id = this.chatId;
-        if (this.images.length) body.image_urls = attached;
-        const question = this.append("user", body.message, this.images);
         this.text = "";
         this.images = [];
+        this.ask({ text: typed.trim(), images: attached, typed });
+      },
+
+      // Sends a question and streams its reply. `resendFrom`: the id of the question this one
+      // replaces (regenerate, retry, edit); `typed`: the composer's text, given back if refused.
+      async ask({ text, images, typed = null, shownImages = images, resendFrom = null }) {
+        const body = { model: this.modelId, message: text };
+        if (this.chatId) body.chat_id = this.chatId;
+        if (images.length) body.image_urls = images;
+        if (resendFrom) body.resend_from = resendFrom;
+        const question = this.append("user", text, shownImages);
         this.clearError();
+        this.stickToBottom = true;
+        this.scrollDown();
         this.streaming = true;
         controller = new AbortController();
         let reply = null;
         let finished = false;
+        let stopped = false;
+        const refused = (message, status = 0) => {
+          this.needsTopUp = status === 402;
+          this.error = message;
+          if (resendFrom) {
+            // The server changed nothing: show the chat as it is.
+            this.loadMessages().catch(() => {});
+          } else {
+            // Nothing was kept: the question goes back into the composer.
+            question.row.remove();
+            this.empty = this.$refs.messages.childElementCount === 0;
+            this.text = typed ?? text;
+            this.images = images;
+          }
+        };
         try {
           const response = await fetch("/api/chats/send", {
             method: "POST",
@@ -423,7 +614,7 @@ document.addEventListener("alpine:init", () => {
               this.showGeneration(this.append("assistant", ""), data.generation);
               this.loadChats();
             } else {
-              this.refused(question, typed, attached, data.detail || t.network, response.status);
+              refused(data.detail || t.network, response.status);
             }
             return;
           }
@@ -445,19 +636,27 @@ document.addEventListener("alpine:init", () => {
           }
         } catch (error) {
           if (error.name === "AbortError") {
+            stopped = true;
             if (reply) reply.meta.textContent = `${t.stopped} · ${t.cost_pending}`;
           } else if (reply) {
-            this.error = t.network;
+            showNotice(reply, t.network);
           } else {
-            this.refused(question, typed, attached, t.network);
+            refused(t.network);
           }
         } finally {
           this.streaming = false;
           controller = null;
           if (reply) renderMarkdown(reply.body, reply.text);
         }
-        if (finished && this.chatId) {
-          // The stored messages carry each reply's tokens and cost.
+        const chatId = this.chatId;
+        if (stopped && chatId) {
+          // The server records a stopped reply as the stream closes: show it (and its actions)
+          // once it has, unless the reader has moved on.
+          await window.http.sleep(800);
+          if (this.chatId === chatId && !this.streaming) await this.loadMessages().catch(() => {});
+        }
+        if (finished && chatId) {
+          // The stored messages carry each reply's tokens, cost and actions.
           await this.loadMessages().catch(() => {});
           await this.loadChats();
         }
@@ -489,7 +688,7 @@ document.addEventListener("alpine:init", () => {
           this.balance = Number(event.balance);
           return true;
         } else if (event.type === "error") {
-          this.error = event.text;
+          showNotice(reply, event.text);
           return true;
         }
         return false;

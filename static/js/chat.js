@@ -14,7 +14,7 @@ document.addEventListener("alpine:init", () => {
   const t = config.i18n;
   const { money } = window.http;
   // Every amount the chat shows goes through here.
-  const rub = (value) => `${money(value)} ₽`;
+  const rub = (value) => `${money(value)}\u00a0₽`;
   const fill = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 
   const models = new Map();
@@ -534,7 +534,8 @@ document.addEventListener("alpine:init", () => {
       grow() {
         const area = this.$refs.input;
         area.style.height = "auto";
-        area.style.height = `${Math.min(area.scrollHeight, 240)}px`;
+        const borders = area.offsetHeight - area.clientHeight;
+        area.style.height = `${Math.min(area.scrollHeight + borders, 240)}px`;
       },
 
       async attach(event) {

@@ -35,7 +35,7 @@ def test_a_reply_streams_in_with_highlighted_code_and_the_balance_drops(chat_pag
     page = chat_page
     openrouter.tokens = ["Вот ", "пример:\n\n", "```python\n", "def hello():\n", "    return 42\n", "```\n"]
     openrouter.pace = 0.05
-    assert page.get_by_test_id("chat-balance").inner_text() == "100,00 ₽"
+    expect(page.get_by_test_id("chat-balance")).to_have_text("100,00 ₽")
     # The picker shows prices in rubles: $100 and $1000 per 1M × 90 × 1.5.
     assert "13500.00 / 135000.00 ₽" in page.get_by_test_id("model-picker").inner_text()
 

@@ -154,6 +154,53 @@ document.addEventListener("alpine:init", () => {
     node.notice.classList.toggle("hidden", !text);
   }
 
+  const RECENT_MODELS = 5;
+  const SECTIONS = ["today", "yesterday", "week", "earlier"];
+  const DAY = 24 * 60 * 60 * 1000;
+  const lang = document.documentElement.lang || "ru";
+  const timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
+  const weekdayFormat = new Intl.DateTimeFormat(lang, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+  const dateFormat = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short" });
+  const yearFormat = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", year: "numeric" });
+
+  function dateSection(date) {
+    const today = new Date();
+    today.setHours(0, 0, 0, 0);
+    if (date >= today) return "today";
+    if (date >= today - DAY) return "yesterday";
+    if (date >= today - 6 * DAY) return "week";
+    return "earlier";
+  }
+
+  // When a chat was last active, short enough for the list and enough to tell two apart.
+  function whenText(date, section) {
+    if (section === "today" || section === "yesterday") return timeFormat.format(date);
+    if (section === "week") return weekdayFormat.format(date);
+    return (date.getFullYear() === new Date().getFullYear() ? dateFormat : yearFormat).format(date);
+  }
+
+  // "128K", "1M": a context length in tokens, short.
+  function contextText(tokens) {
+    if (tokens >= 1e6) return `${Math.round(tokens / 1e5) / 10}M`;
+    return `${Math.round(tokens / 1000)}K`;
+  }
+
+  function badgesOf(model) {
+    if (model.kind === "image") return [t.badge_image];
+    if (model.kind === "video") return [t.badge_video];
+    return model.vision ? [t.badge_vision] : [];
+  }
+
+  function detailsOf(model) {
+    if (model.kind !== "chat") return t.media_details;
+    return fill(t.context, { context: contextText(model.context_length) });
+  }
+
+  // A model's price as the reader compares them: per typical answer, or per generation.
+  function priceText(model) {
+    return fill(model.kind === "chat" ? t.per_answer : t.per_generation, { price: rub(model.rub_typical) });
+  }
+
   function costText(message) {
     const label = message.error ? t.failed : message.status === "partial" ? t.stopped : "";
     if (message.status === "error") return label;
@@ -184,9 +231,24 @@ document.addEventListener("alpine:init", () => {
       examples: t.examples,
       balance: Number(config.balance),
       drawerOpen: false,
+      pickerOpen: false,
+      pickerTab: "chat",
+      modelQuery: "",
+      recentModels: [],
+      chatQuery: "",
+      renamingId: null,
+      renameText: "",
+      confirmingId: null,
       stickToBottom: true,
 
       init() {
+        try {
+          this.recentModels = JSON.parse(window.localStorage.getItem("chat:recent-models") || "[]").filter((id) =>
+            models.has(id),
+          );
+        } catch {
+          this.recentModels = [];
+        }
         const remembered = window.localStorage.getItem("chat:model");
         if (remembered && models.has(remembered)) this.modelId = remembered;
         this.$watch("modelId", (value) => {
@@ -203,11 +265,92 @@ document.addEventListener("alpine:init", () => {
       get model() {
         return models.get(this.modelId);
       },
+      get modelName() {
+        return this.model ? this.model.name : t.choose_model;
+      },
       get modelPrice() {
-        const model = this.model;
-        if (!model) return "";
-        if (model.kind !== "chat") return fill(t.per_generation, { price: model.rub_per_generation });
-        return fill(t.per_million, { input: model.rub_input, output: model.rub_output });
+        return this.model ? priceText(this.model) : "";
+      },
+
+      // Model picker ------------------------------------------------------------------------
+      get pickerExpanded() {
+        return String(this.pickerOpen);
+      },
+      get browsing() {
+        return !this.modelQuery.trim();
+      },
+      get chatTabSelected() {
+        return String(this.pickerTab === "chat");
+      },
+      get mediaTabSelected() {
+        return String(this.pickerTab === "media");
+      },
+      togglePicker() {
+        if (this.pickerOpen) return this.closePicker();
+        this.pickerOpen = true;
+        this.modelQuery = "";
+        this.pickerTab = this.model && this.model.kind !== "chat" ? "media" : "chat";
+        this.$nextTick(() => this.$refs.modelSearch.focus());
+      },
+      closePicker() {
+        this.pickerOpen = false;
+      },
+      showChatModels() {
+        this.pickerTab = "chat";
+      },
+      showMediaModels() {
+        this.pickerTab = "media";
+      },
+      // Browsing: the tab's recent models, then its groups. Searching: every model whose name,
+      // id or provider matches, whatever its kind.
+      get pickerGroups() {
+        const query = this.modelQuery.trim().toLowerCase();
+        const option = (model, group) => ({
+          key: `${group}:${model.id}`,
+          id: model.id,
+          name: model.name,
+          badges: badgesOf(model),
+          details: detailsOf(model),
+          price: priceText(model),
+          selected: String(model.id === this.modelId),
+        });
+        const groups = [];
+        if (!query) {
+          const media = this.pickerTab === "media";
+          const recent = this.recentModels
+            .map((id) => models.get(id))
+            .filter((model) => model && (model.kind !== "chat") === media);
+          if (recent.length) groups.push({ key: "recent", name: t.recent, models: recent.map((m) => option(m, "recent")) });
+          for (const group of config.catalog) {
+            const shown = group.models.filter((model) => (model.kind !== "chat") === media);
+            if (shown.length) groups.push({ key: group.name, name: group.name, models: shown.map((m) => option(m, group.name)) });
+          }
+          return groups;
+        }
+        for (const group of config.catalog) {
+          const shown = group.models.filter((model) =>
+            [model.name, model.id, group.name].some((text) => text.toLowerCase().includes(query)),
+          );
+          if (shown.length) groups.push({ key: group.name, name: group.name, models: shown.map((m) => option(m, group.name)) });
+        }
+        return groups;
+      },
+      get noModelsFound() {
+        return this.pickerGroups.length === 0;
+      },
+      pickModel(event) {
+        this.modelId = event.currentTarget.dataset.id;
+        this.closePicker();
+      },
+      pickFirst() {
+        const first = this.pickerGroups[0];
+        if (first) this.modelId = first.models[0].id;
+        this.closePicker();
+      },
+      // The models this browser sent with, most recent first.
+      rememberModel(id) {
+        this.recentModels = [id, ...this.recentModels.filter((item) => item !== id)].slice(0, RECENT_MODELS);
+        window.localStorage.setItem("chat:recent-models", JSON.stringify(this.recentModels));
       },
       // What one typical answer costs on the chosen model (a generation, for media models).
       get typicalCostText() {
@@ -268,11 +411,30 @@ document.addEventListener("alpine:init", () => {
 
       // Chats ---------------------------------------------------------------------------------
       decorate(chat) {
+        const updated = new Date(chat.updated_at);
+        const section = dateSection(updated);
         return {
           ...chat,
           label: chat.title || t.untitled,
+          when: whenText(updated, section),
+          section,
           classes: chat.id === this.chatId ? "bg-white shadow-sm" : "",
+          idle: chat.id !== this.renamingId && chat.id !== this.confirmingId,
+          renaming: chat.id === this.renamingId,
+          confirming: chat.id === this.confirmingId,
         };
+      },
+      // The list by day of last activity: today, yesterday, this week, earlier.
+      get chatSections() {
+        return SECTIONS.map((key) => ({ key, name: t.sections[key], chats: this.chats.filter((chat) => chat.section === key) })).filter(
+          (section) => section.chats.length,
+        );
+      },
+      get noChatsFound() {
+        return this.chats.length === 0 && this.chatQuery.trim() !== "";
+      },
+      searchChats() {
+        this.loadChats();
       },
       redecorate() {
         this.chats = this.chats.map((chat) => this.decorate(chat));
@@ -284,7 +446,8 @@ document.addEventListener("alpine:init", () => {
 
       async loadChats(page = 1) {
         try {
-          const data = await this.api(`/api/chats?page=${page}`);
+          const query = this.chatQuery.trim();
+          const data = await this.api(`/api/chats?page=${page}${query ? `&q=${encodeURIComponent(query)}` : ""}`);
           const chats = data.results.map((chat) => this.decorate(chat));
           this.chats = page === 1 ? chats : [...this.chats, ...chats];
           this.nextPage = data.next ? page + 1 : null;
@@ -328,22 +491,50 @@ document.addEventListener("alpine:init", () => {
         window.history.replaceState(null, "", window.location.pathname);
       },
 
-      async renameChat(event) {
+      // Rename in place: the row becomes a field (Enter saves, Esc cancels).
+      startRename(event) {
         const id = Number(event.currentTarget.dataset.id);
         const chat = this.chats.find((item) => item.id === id);
-        const title = window.prompt(t.rename, chat ? chat.title : "");
-        if (title === null) return;
+        this.renameText = chat ? chat.title : "";
+        this.renamingId = id;
+        this.confirmingId = null;
+        this.redecorate();
+      },
+      focusHere() {
+        this.$nextTick(() => {
+          this.$el.focus();
+          this.$el.select();
+        });
+      },
+      cancelRename() {
+        this.renamingId = null;
+        this.redecorate();
+      },
+      async saveRename() {
+        const id = this.renamingId;
+        this.renamingId = null;
         try {
-          await this.api(`/api/chats/${id}`, { method: "PATCH", json: { title } });
+          await this.api(`/api/chats/${id}`, { method: "PATCH", json: { title: this.renameText } });
           await this.loadChats();
         } catch (error) {
           this.error = error.message;
+          this.redecorate();
         }
       },
 
-      async deleteChat(event) {
+      // Delete asks in the row itself, not in a browser dialog.
+      askDelete(event) {
+        this.confirmingId = Number(event.currentTarget.dataset.id);
+        this.renamingId = null;
+        this.redecorate();
+      },
+      cancelDelete() {
+        this.confirmingId = null;
+        this.redecorate();
+      },
+      async confirmDelete(event) {
         const id = Number(event.currentTarget.dataset.id);
-        if (!window.confirm(t.delete)) return;
+        this.confirmingId = null;
         try {
           await this.api(`/api/chats/${id}`, { method: "DELETE" });
           if (id === this.chatId) this.newChat();
@@ -574,6 +765,7 @@ document.addEventListener("alpine:init", () => {
       // replaces (regenerate, retry, edit); `typed`: the composer's text, given back if refused.
       async ask({ text, images, typed = null, shownImages = images, resendFrom = null }) {
         const body = { model: this.modelId, message: text };
+        this.rememberModel(this.modelId);
         if (this.chatId) body.chat_id = this.chatId;
         if (images.length) body.image_urls = images;
         if (resendFrom) body.resend_from = resendFrom;

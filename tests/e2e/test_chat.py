@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.chat_steps import choose_model
 from tests.helpers import fund
 
 pytestmark = [
@@ -22,7 +23,7 @@ def chat_page(browser_page, login_browser, alice, chat_model, openrouter):
     fund(alice, "100.00")
     login_browser(browser_page, alice)
     browser_page.goto("/chat/")
-    browser_page.get_by_test_id("model-picker").select_option(chat_model.model_id)
+    choose_model(browser_page, chat_model)
     return browser_page
 
 
@@ -36,8 +37,8 @@ def test_a_reply_streams_in_with_highlighted_code_and_the_balance_drops(chat_pag
     openrouter.tokens = ["Вот ", "пример:\n\n", "```python\n", "def hello():\n", "    return 42\n", "```\n"]
     openrouter.pace = 0.05
     expect(page.get_by_test_id("chat-balance")).to_have_text("100,00 ₽")
-    # The picker shows prices in rubles: $100 and $1000 per 1M × 90 × 1.5.
-    assert "13500.00 / 135000.00 ₽" in page.get_by_test_id("model-picker").inner_text()
+    # The picker shows what a typical answer costs in rubles: (1,000 × $100 + 500 × $1000) / 1M × 90 × 1.5.
+    expect(page.get_by_test_id("model-price")).to_have_text("≈ 81,00 ₽ за ответ")
 
     ask(page, "Покажи функцию")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.chat_steps import choose_model
 from tests.e2e.screens import DESKTOP, PHONE, screenshot
 from tests.helpers import browser_pause, fund, wait_until
 
@@ -23,7 +24,7 @@ def chat_page(browser_page, login_browser, alice, chat_model, openrouter):
     login_browser(browser_page, alice)
     browser_page.set_viewport_size(DESKTOP)
     browser_page.goto("/chat/")
-    browser_page.get_by_test_id("model-picker").select_option(chat_model.model_id)
+    choose_model(browser_page, chat_model)
     return browser_page
 
 

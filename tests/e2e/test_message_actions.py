@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chats.models import Message
+from tests.e2e.chat_steps import choose_model
 from tests.e2e.screens import DESKTOP, PHONE, screenshot
 from tests.helpers import balance, browser_pause, fund, wait_until
 from wallets.models import LedgerEntry
@@ -37,7 +38,7 @@ def chat_page(browser_page, login_browser, alice, chat_model, openrouter):
     browser_page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     login_browser(browser_page, alice)
     browser_page.goto("/chat/")
-    browser_page.get_by_test_id("model-picker").select_option(chat_model.model_id)
+    choose_model(browser_page, chat_model)
     return browser_page
 
 

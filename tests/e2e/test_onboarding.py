@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from catalog.models import AIModel
 from chats.models import Chat, Message
+from tests.e2e.chat_steps import choose_model
 from tests.e2e.screens import DESKTOP, PHONE, screenshot
 from tests.helpers import fund
 
@@ -74,7 +76,7 @@ def test_with_money_the_top_up_hint_is_gone_and_the_price_follows_the_model(
 
     expect(page.get_by_test_id("typical-cost")).to_contain_text("Gemini 2.5 Flash")
     expect(page.get_by_test_id("onboarding-topup")).to_be_hidden()
-    page.get_by_test_id("model-picker").select_option("openai/gpt-4o-mini")
+    choose_model(page, AIModel.objects.get(model_id="openai/gpt-4o-mini"))
     # (1,000 × 0.15 + 500 × 0.6) / 1M × 135 = 0.06075 → 0,07 ₽.
     expect(page.get_by_test_id("typical-cost")).to_have_text(
         "Обычный ответ модели GPT-4o mini стоит около 0,07 ₽"

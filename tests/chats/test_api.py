@@ -92,6 +92,21 @@ def test_chats_are_listed_newest_first_and_paginated(alice_client, alice):
     assert [chat["id"] for chat in second["results"]] == [chat.pk for chat in reversed(chats)][20:]
 
 
+def test_chats_are_searched_by_title_in_any_case_and_only_among_ones_own(alice_client, alice, bob):
+    Chat.objects.create(user=alice, model="openai/gpt-4o", title="Рецепт Борща")
+    Chat.objects.create(user=alice, model="openai/gpt-4o", title="План поездки")
+    Chat.objects.create(user=bob, model="openai/gpt-4o", title="Борщ Боба")
+
+    found = alice_client.get("/api/chats", {"q": " борщ "}).json()
+
+    assert [chat["title"] for chat in found["results"]] == ["Рецепт Борща"]
+    assert found["count"] == 1
+    # A NUL in the query is no error (PostgreSQL cannot take one).
+    response = alice_client.get("/api/chats", {"q": "\x00"})
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+
+
 def test_a_chat_can_be_created_renamed_read_and_deleted(alice_client, alice):
     created = alice_client.post(
         "/api/chats", {"model": "openai/gpt-4o", "title": "План"}, content_type="application/json"

@@ -18,6 +18,25 @@ document.addEventListener("alpine:init", () => {
     },
   }));
 
+  // The header's theme switch: as the system says → dark → light (static/js/theme.js).
+  Alpine.data("themeSwitch", () => ({
+    mode: window.theme.chosen(),
+    labels: {},
+    init() {
+      const data = this.$el.dataset;
+      this.labels = { auto: data.labelAuto, dark: data.labelDark, light: data.labelLight };
+    },
+    toggle() {
+      this.mode = window.theme.next();
+    },
+    get label() {
+      return this.labels[this.mode] || "";
+    },
+    get icon() {
+      return { auto: "ph-circle-half", dark: "ph-moon", light: "ph-sun" }[this.mode];
+    },
+  }));
+
   // A flash message over the page: it leaves by itself (errors stay longer) or when closed.
   Alpine.data("toast", () => ({
     shown: true,

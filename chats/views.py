@@ -83,6 +83,10 @@ def chat_page(request: HttpRequest) -> HttpResponse:
                     "cancel": _("Отмена"),
                     "send_edited": _("Отправить"),
                     "failed": _("Ошибка модели"),
+                    "no_vision": _(
+                        "Эта модель не понимает изображения: выберите модель с пометкой «зрение», "
+                        "чтобы приложить картинку."
+                    ),
                     "typical": _("Обычный ответ модели %(model)s стоит около %(price)s"),
                     "per_generation_of": _("Одна генерация моделью %(model)s стоит %(price)s"),
                     "examples": [

@@ -236,6 +236,7 @@ document.addEventListener("alpine:init", () => {
       modelQuery: "",
       recentModels: [],
       chatQuery: "",
+      dragging: false,
       renamingId: null,
       renameText: "",
       confirmingId: null,
@@ -732,15 +733,53 @@ document.addEventListener("alpine:init", () => {
       async attach(event) {
         const file = event.target.files[0];
         event.target.value = "";
-        if (!file) return;
-        const form = new FormData();
-        form.append("file", file);
-        try {
-          const data = await this.api("/api/upload", { method: "POST", body: form });
-          this.images = [...this.images, data.url];
-        } catch (error) {
-          this.error = error.message;
+        if (file) await this.upload([file]);
+      },
+
+      // Pictures pasted into the composer or dropped on the chat go the way of the paperclip,
+      // when the model can see them; otherwise the reader is told why not.
+      async upload(files) {
+        const images = files.filter((file) => file.type.startsWith("image/"));
+        if (!images.length) return;
+        if (!this.model || !this.model.vision) {
+          this.error = t.no_vision;
+          return;
         }
+        this.clearError();
+        for (const file of images.slice(0, config.max_images - this.images.length)) {
+          const form = new FormData();
+          form.append("file", file);
+          try {
+            const data = await this.api("/api/upload", { method: "POST", body: form });
+            this.images = [...this.images, data.url];
+          } catch (error) {
+            this.error = error.message;
+          }
+        }
+      },
+      onPaste(event) {
+        const files = [...(event.clipboardData?.files || [])];
+        if (!files.some((file) => file.type.startsWith("image/"))) return;
+        event.preventDefault();
+        this.upload(files);
+      },
+      onDragOver(event) {
+        if (![...(event.dataTransfer?.types || [])].includes("Files")) return;
+        event.preventDefault();
+        this.dragging = true;
+      },
+      onDragLeave(event) {
+        if (!event.currentTarget.contains(event.relatedTarget)) this.dragging = false;
+      },
+      onDrop(event) {
+        this.dragging = false;
+        const files = [...(event.dataTransfer?.files || [])];
+        if (!files.length) return;
+        event.preventDefault();
+        this.upload(files);
+      },
+      get dropClass() {
+        return this.dragging ? "ring-2 ring-inset ring-indigo-400 bg-indigo-50/40" : "";
       },
 
       detach(event) {

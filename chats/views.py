@@ -63,7 +63,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
                     "choose_model": _("Выберите модель"),
                     "network": _("Нет связи с сервером. Проверьте подключение и попробуйте ещё раз."),
                     "stopped": _("Остановлено"),
-                    "cost": _("%(cost)s ₽ · %(tokens_in)s → %(tokens_out)s токенов"),
+                    "cost": _("%(cost)s · %(tokens_in)s → %(tokens_out)s токенов"),
                     "cost_pending": _("стоимость уточняется"),
                     "sections": {
                         "today": _("Сегодня"),

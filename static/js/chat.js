@@ -13,7 +13,7 @@ document.addEventListener("alpine:init", () => {
   const config = JSON.parse(document.getElementById("chat-config").textContent);
   const t = config.i18n;
   const { money } = window.http;
-  // Every amount the chat shows goes through here.
+  // Every amount the chat shows goes through here (the one call of the money format).
   const rub = (value) => `${money(value)}\u00a0₽`;
   const fill = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 
@@ -207,7 +207,7 @@ document.addEventListener("alpine:init", () => {
     const cost =
       message.status === "partial" && Number(message.cost) === 0
         ? t.cost_pending
-        : fill(t.cost, { cost: money(message.cost), tokens_in: message.tokens_in, tokens_out: message.tokens_out });
+        : fill(t.cost, { cost: rub(message.cost), tokens_in: message.tokens_in, tokens_out: message.tokens_out });
     return label ? `${label} · ${cost}` : cost;
   }
 

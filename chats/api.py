@@ -4,7 +4,7 @@ reply is chats.stream."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
@@ -43,11 +43,20 @@ def models_list(request: Request) -> Response:
     return Response(CatalogGroupSerializer(catalog.api_groups(), many=True).data)
 
 
-@extend_schema(methods=["GET"], operation_id="chats_list", responses=ChatPageSerializer)
+@extend_schema(
+    methods=["GET"],
+    operation_id="chats_list",
+    responses=ChatPageSerializer,
+    parameters=[
+        OpenApiParameter("page", int, description="Page number (20 chats a page)."),
+        OpenApiParameter("q", str, description="Only chats whose title contains this text (any case)."),
+    ],
+)
 @extend_schema(methods=["POST"], request=ChatCreateSerializer, responses={201: ChatSerializer})
 @api_view(["GET", "POST"])
 def chats(request: Request) -> Response:
-    """The user's chats, most recently active first (paginated), or a new empty chat."""
+    """The user's chats, most recently active first (paginated, `?q=` searches titles), or a new
+    empty chat."""
     if request.method == "POST":
         fields = _fields(ChatCreateSerializer, request)
         try:
@@ -56,7 +65,9 @@ def chats(request: Request) -> Response:
             raise NotFound(_("Такой модели нет.")) from exc
         return Response(ChatSerializer(chat).data, status=201)
     paginator = _ChatPages()
-    page = paginator.paginate_queryset(selectors.user_chats(user=request.user), request)
+    # A NUL cannot reach PostgreSQL in a query (and no title holds one).
+    query = request.query_params.get("q", "").replace("\x00", "").strip()
+    page = paginator.paginate_queryset(selectors.user_chats(user=request.user, query=query), request)
     return Response(
         ChatPageSerializer(
             {

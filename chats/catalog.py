@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.utils.translation import gettext, gettext_noop
 
 from catalog import selectors
 from catalog.models import AIModel
-from chats.pricing import rub_per_million
+from chats.pricing import rub_per_million, typical_reply_cost
 
 # The group names the catalog was seeded with in Russian (chats/migrations/0003_seed_catalog.py):
 # the pages show them in the reader's language. A group an admin names is shown as written.
@@ -43,12 +44,26 @@ def page_groups() -> list[dict]:
             "rub_input": str(rub_per_million(model.cost_input)),
             "rub_output": str(rub_per_million(model.cost_output)),
             "rub_per_generation": str(model.price_per_generation or ""),
+            "rub_typical": str(
+                model.price_per_generation
+                if model.is_media
+                else typical_reply_cost(cost_input=model.cost_input, cost_output=model.cost_output)
+            ),
         },
     )
     for group in groups:
         if group["name"] in SEEDED_GROUP_NAMES:
             group["name"] = gettext(group["name"])
     return groups
+
+
+def default_model_id(groups: list[dict]) -> str:
+    """The model a new chat starts with: CHAT_DEFAULT_MODEL if it is offered, else the first chat
+    model ("" when there is none)."""
+    chat_models = [model["id"] for group in of_kind(groups, chat=True) for model in group["models"]]
+    if settings.CHAT_DEFAULT_MODEL in chat_models:
+        return settings.CHAT_DEFAULT_MODEL
+    return chat_models[0] if chat_models else ""
 
 
 def of_kind(groups: list[dict], *, chat: bool) -> list[dict]:

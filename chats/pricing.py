@@ -32,6 +32,22 @@ def reply_cost(*, cost_input: Decimal, cost_output: Decimal, tokens_in: int, tok
     return round_up_to_kopeck(tokens_in * token_price(cost_input) + tokens_out * token_price(cost_output))
 
 
+# "A typical answer", the yardstick the chat shows prices by: a question with some history
+# (1,000 tokens in) and an answer of a few paragraphs (500 tokens out).
+TYPICAL_PROMPT_TOKENS = 1000
+TYPICAL_REPLY_TOKENS = 500
+
+
+def typical_reply_cost(*, cost_input: Decimal, cost_output: Decimal) -> Decimal:
+    """What a typical answer (TYPICAL_PROMPT_TOKENS in, TYPICAL_REPLY_TOKENS out) costs in RUB."""
+    return reply_cost(
+        cost_input=cost_input,
+        cost_output=cost_output,
+        tokens_in=TYPICAL_PROMPT_TOKENS,
+        tokens_out=TYPICAL_REPLY_TOKENS,
+    )
+
+
 def rub_per_million(usd_per_million: Decimal) -> Decimal:
     """The user's price per 1M tokens in RUB (USD × USD_RUB_RATE × PRICE_MARKUP), as the pages show it."""
     return (token_price(usd_per_million) * MILLION).quantize(Decimal("0.01"))

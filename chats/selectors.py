@@ -9,9 +9,13 @@ from django.utils.translation import gettext as _
 from chats.models import Chat, Message
 
 
-def user_chats(*, user) -> QuerySet[Chat]:
-    """The user's chats, most recently active first (the `chats_chat_user_recent` index)."""
-    return Chat.objects.filter(user=user).order_by("-updated_at", "-id")
+def user_chats(*, user, query: str = "") -> QuerySet[Chat]:
+    """The user's chats, most recently active first (the `chats_chat_user_recent` index); with
+    `query`, only those whose title contains it (any case)."""
+    chats = Chat.objects.filter(user=user)
+    if query:
+        chats = chats.filter(title__icontains=query)
+    return chats.order_by("-updated_at", "-id")
 
 
 def user_chat(*, user, chat_id: int) -> Chat:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -74,9 +75,11 @@ class ChatRenameSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="ChatMessage")
 class MessageSerializer(serializers.ModelSerializer):
-    """A message with what its reply cost: tokens, RUB (a decimal string) and status."""
+    """A message with what its reply cost: tokens, RUB (a decimal string) and status, and for a
+    reply that failed, what the reader is told (`error`, "" otherwise)."""
 
     image_urls = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
     cost = serializers.DecimalField(max_digits=14, decimal_places=2)
     created_at = DateTimeField()
 
@@ -92,6 +95,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "tokens_out",
             "cost",
             "status",
+            "error",
             "created_at",
         ]
 
@@ -99,3 +103,20 @@ class MessageSerializer(serializers.ModelSerializer):
     def get_image_urls(self, message: Message) -> list[str]:
         # Messages imported from the old system keep their one picture in `image_url` only.
         return message.image_urls or ([message.image_url] if message.image_url else [])
+
+    def get_error(self, message: Message) -> str:
+        # `Message.error` keeps what went wrong for the log; the reader gets a sentence. A
+        # generation's error is already written for the reader (the gallery shows it).
+        if message.role != Message.Role.ASSISTANT:
+            return ""
+        if message.generation_id and message.error:
+            return message.error
+        if message.status == Message.Status.ERROR:
+            return gettext_now(
+                "Модель сейчас недоступна. Деньги не списаны: попробуйте ещё раз или выберите другую модель."
+            )
+        if message.status == Message.Status.PARTIAL and message.error:
+            return gettext_now(
+                "Ответ прервался из-за ошибки модели. Списана стоимость только полученной части."
+            )
+        return ""

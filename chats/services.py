@@ -57,6 +57,10 @@ class ChatNotFound(Exception):
     """No chat with this id belongs to the user."""
 
 
+class MessageNotFound(ChatNotFound):
+    """The message to resend from is not a question in the user's chat."""
+
+
 class ChatNotConfigured(Exception):
     """OPENROUTER_API_KEY is not set: chat models cannot answer (media models still can)."""
 
@@ -140,17 +144,45 @@ def _reserve(*, turn: Turn, context_length: int) -> Hold:
     raise InsufficientFunds
 
 
+def _resend_prepare(*, chat: Chat, resend_from) -> list[str]:
+    """Replaces the chat from question `resend_from` on (regenerate: the same text again; edit:
+    a new text): that question, its reply and everything after them go, and the new question
+    takes their place. Charges already made stay in the ledger; the new reply is billed as any
+    other. Returns the pictures the question carried (sent again unless others are given).
+    """
+    if isinstance(resend_from, bool) or not isinstance(resend_from, int):
+        raise prompt.MessageRejected(_("Некорректный resend_from."))
+    question = chat.messages.filter(pk=resend_from, role=Message.Role.USER).first()
+    if question is None:
+        raise MessageNotFound(resend_from)
+    images = question.image_urls or ([question.image_url] if question.image_url else [])
+    # Message ids grow with time within a chat (the question and its reply are one INSERT).
+    chat.messages.filter(pk__gte=question.pk).delete()
+    return images
+
+
 @transaction.atomic
 def reply_start(
-    *, user, model_id: str, text: str, chat_id: int | None = None, image_urls: Sequence[str] = ()
+    *,
+    user,
+    model_id: str,
+    text: str,
+    chat_id: int | None = None,
+    image_urls: Sequence[str] = (),
+    resend_from: int | None = None,
 ) -> Turn:
     """Stores the user's message and reserves the reply's cost; see the module docstring.
+
+    `resend_from` (a question's id in chat `chat_id`) regenerates or edits: the chat from that
+    question on is replaced by `text` and its new reply (`_resend_prepare`); the whole turn is one
+    transaction, so a refused resend (402…) leaves the chat as it was.
 
     Raises:
         ModelNotFound: unknown or disabled model.
         ModelIsMedia: an image or video model (the caller dispatches to `media_reply_start`).
         ChatNotConfigured: no OpenRouter key, so no chat model can answer.
         ChatNotFound: `chat_id` is not one of the user's chats.
+        MessageNotFound: `resend_from` is not a question in that chat.
         prompt.MessageRejected: too long for the model, or images for a model that cannot see them.
         InsufficientFunds: the available balance cannot pay for a minimal reply.
     """
@@ -161,6 +193,17 @@ def reply_start(
         raise ModelIsMedia(model)
     if not openrouter.is_configured():
         raise ChatNotConfigured
+    if chat_id is None:
+        if resend_from is not None:
+            raise prompt.MessageRejected(_("Чтобы отправить сообщение заново, укажите chat_id."))
+        chat = Chat.objects.create(user=user, model=model.model_id, title=text.strip()[:TITLE_LENGTH])
+    else:
+        chat = Chat.objects.filter(pk=chat_id, user=user).first()
+        if chat is None:
+            raise ChatNotFound(chat_id)
+        if resend_from is not None:
+            resent_images = _resend_prepare(chat=chat, resend_from=resend_from)
+            image_urls = image_urls or (resent_images if model.supports_vision else [])
     if image_urls and not model.supports_vision:
         raise prompt.MessageRejected(
             _("Эта модель не понимает изображения: выберите модель с пометкой «зрение».")
@@ -169,14 +212,7 @@ def reply_start(
     # be pointed at arbitrary addresses (or at somebody else's pictures) through us.
     if not all(media_services.upload_url_is_owned(user=user, url=url) for url in image_urls):
         raise prompt.MessageRejected(_("Прикладывать можно только свои изображения, загруженные через сайт."))
-    if chat_id is None:
-        chat = Chat.objects.create(user=user, model=model.model_id, title=text.strip()[:TITLE_LENGTH])
-        history: list[dict] = []
-    else:
-        chat = Chat.objects.filter(pk=chat_id, user=user).first()
-        if chat is None:
-            raise ChatNotFound(chat_id)
-        history = prompt.history(chat, vision=model.supports_vision)
+    history = [] if chat_id is None else prompt.history(chat, vision=model.supports_vision)
     question = Message(
         chat=chat,
         role=Message.Role.USER,

@@ -124,7 +124,13 @@ def _parse(request: HttpRequest) -> dict:
         raise _BadRequest(
             _("Не больше %(limit)s изображений в сообщении.") % {"limit": settings.CHAT_MAX_IMAGES}
         )
-    return {"text": text, "model_id": model, "chat_id": chat_id, "image_urls": image_urls}
+    return {
+        "text": text,
+        "model_id": model,
+        "chat_id": chat_id,
+        "image_urls": image_urls,
+        "resend_from": body.get("resend_from"),
+    }
 
 
 async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:

@@ -258,9 +258,10 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, YOOKASSA_WIDGET_ORIGIN],
         "frame-src": [SELF, YOOKASSA_WIDGET_ORIGIN, "https://yoomoney.ru"],
         "connect-src": [SELF, YOOKASSA_WIDGET_ORIGIN],
-        # Avatars come from the sign-in providers' CDNs and uploads from S3: any https image.
-        "img-src": [SELF, "data:", "blob:", "https:"],
-        "media-src": [SELF, "blob:", "https:"],
+        # Pictures and videos only from us (and the storage's public address, added below): a
+        # reply that names an image elsewhere must not make the browser send anything out.
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
         "font-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
@@ -499,16 +500,19 @@ CHAT_MAX_IMAGES = env.int("CHAT_MAX_IMAGES", default=4)
 CHAT_IMAGE_TOKENS = env.int("CHAT_IMAGE_TOKENS", default=1500)
 # The most previous messages sent upstream (then trimmed further to the model's context).
 CHAT_HISTORY_MESSAGES = env.int("CHAT_HISTORY_MESSAGES", default=50)
+# The model a new chat starts with: good and inexpensive (when it is switched off in the catalog,
+# the first chat model is).
+CHAT_DEFAULT_MODEL = env("CHAT_DEFAULT_MODEL", default="google/gemini-2.5-flash")
 
 # --- media ---
 if S3_BUCKET_NAME:
     STORAGES["default"] = {"BACKEND": "media.storage.PublicS3Storage"}
-    # Pictures are shown from the bucket's public address, which may be plain http in
-    # development: the page must be allowed to load them.
+    # Pictures and videos are shown from the bucket's public address (plain http in
+    # development): the one place besides our origin the page may load them from.
     _bucket = urlsplit(S3_PUBLIC_DOMAIN or S3_ENDPOINT_URL)
-    if _bucket.scheme == "http":
-        for _directive in ("img-src", "media-src"):
-            CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(f"{_bucket.scheme}://{_bucket.netloc}")
+    _bucket_origin = f"{_bucket.scheme}://{_bucket.netloc}" if _bucket.netloc else "https://*.amazonaws.com"
+    for _directive in ("img-src", "media-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(_bucket_origin)
 S3_OBJECT_ACL = env("S3_OBJECT_ACL", default="public-read")
 MEDIA_UPLOAD_MAX_BYTES = env.int("MEDIA_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 # The upload's multipart body: the picture plus room for its headers and the form's fields.

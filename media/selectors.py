@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast
@@ -45,3 +46,9 @@ def gallery_page(*, user, number) -> Page:
     )
     page.object_list = [found[key] for key in keys]
     return page
+
+
+def public_media_base() -> str:
+    """The address every stored file's public URL starts with (`/uploads/` on local disk, the
+    bucket's public address with S3): pages show pictures inline only from under it."""
+    return default_storage.url("")

@@ -4,7 +4,8 @@ document.addEventListener("alpine:init", () => {
   const POLL_ATTEMPTS = 40;
 
   Alpine.data("topup", () => ({
-    config: JSON.parse(document.getElementById("topup-config").textContent),
+    // No config on the page when payments are not configured (the page says so instead).
+    config: JSON.parse(document.getElementById("topup-config")?.textContent || '{"presets": []}'),
     amount: "",
     state: "form",
     error: "",

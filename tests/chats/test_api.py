@@ -92,6 +92,21 @@ def test_chats_are_listed_newest_first_and_paginated(alice_client, alice):
     assert [chat["id"] for chat in second["results"]] == [chat.pk for chat in reversed(chats)][20:]
 
 
+def test_chats_are_searched_by_title_in_any_case_and_only_among_ones_own(alice_client, alice, bob):
+    Chat.objects.create(user=alice, model="openai/gpt-4o", title="Рецепт Борща")
+    Chat.objects.create(user=alice, model="openai/gpt-4o", title="План поездки")
+    Chat.objects.create(user=bob, model="openai/gpt-4o", title="Борщ Боба")
+
+    found = alice_client.get("/api/chats", {"q": " борщ "}).json()
+
+    assert [chat["title"] for chat in found["results"]] == ["Рецепт Борща"]
+    assert found["count"] == 1
+    # A NUL in the query is no error (PostgreSQL cannot take one).
+    response = alice_client.get("/api/chats", {"q": "\x00"})
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+
+
 def test_a_chat_can_be_created_renamed_read_and_deleted(alice_client, alice):
     created = alice_client.post(
         "/api/chats", {"model": "openai/gpt-4o", "title": "План"}, content_type="application/json"
@@ -183,6 +198,34 @@ def test_the_chat_page_has_the_old_templates_variables(alice_client, alice):
         "email_alice",
     )
     assert b'id="chat-config"' in response.content
+
+
+def test_a_new_chat_starts_with_the_inexpensive_default_model_priced_per_typical_answer(
+    alice_client, settings
+):
+    settings.USD_RUB_RATE = Decimal("90")
+    settings.PRICE_MARKUP = Decimal("1.5")
+
+    config = alice_client.get("/chat/").context["chat_config"]
+
+    assert config["default_model"] == "google/gemini-2.5-flash"
+    models = {model["id"]: model for group in config["catalog"] for model in group["models"]}
+    # 1,000 tokens in at $0.30 and 500 out at $2.50 per 1M, × 90 × 1.5 = 0.209… → 0.21 ₽.
+    assert models["google/gemini-2.5-flash"]["rub_typical"] == "0.21"
+    # A media model's "typical answer" is its one generation.
+    media = next(model for model in models.values() if model["kind"] != "chat")
+    assert media["rub_typical"] == media["rub_per_generation"]
+
+
+def test_when_the_default_model_is_switched_off_a_new_chat_starts_with_the_first_chat_model(
+    alice_client, settings
+):
+    AIModel.objects.filter(model_id="google/gemini-2.5-flash").update(enabled=False)
+
+    config = alice_client.get("/chat/").context["chat_config"]
+
+    first = next(model for group in config["catalog"] for model in group["models"] if model["kind"] == "chat")
+    assert config["default_model"] == first["id"]
 
 
 def test_the_chat_page_asks_a_signed_out_visitor_to_sign_in(client):

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from config.celery import app as celery_app
 from media import services, tasks
 from media.models import Generation, Upload
+from tests.e2e.chat_steps import choose_model
 from tests.helpers import fund, image_bytes
 
 pytestmark = pytest.mark.browser
@@ -135,7 +136,7 @@ def test_a_picture_attached_in_the_chat_goes_to_the_vision_model_and_stays_on_th
     picture.write_bytes(image_bytes("PNG", size=(80, 60)))
 
     page.goto("/chat/")
-    page.get_by_test_id("model-picker").select_option(vision.model_id)
+    choose_model(page, vision)
     page.get_by_test_id("attach").set_input_files(str(picture))
     expect(page.get_by_test_id("attached-image")).to_have_count(1)
     page.get_by_test_id("chat-input").fill("Что на картинке?")
@@ -165,7 +166,7 @@ def test_an_image_model_in_the_chat_shows_pending_then_the_picture(
     login_browser(page, alice)
 
     page.goto("/chat/")
-    page.get_by_test_id("model-picker").select_option(media.model.model_id)
+    choose_model(page, media.model)
     page.get_by_test_id("chat-input").fill("a purple cat")
     page.get_by_test_id("send").click()
 

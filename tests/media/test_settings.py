@@ -33,9 +33,11 @@ def test_with_s3_variables_files_go_to_s3_at_the_endpoint_bucket_address():
 
 
 def test_with_a_public_domain_files_are_addressed_through_it():
-    _, url, _ = settings_with(**S3, S3_PUBLIC_DOMAIN="https://cdn.example.ru/")
+    _, url, img_src = settings_with(**S3, S3_PUBLIC_DOMAIN="https://cdn.example.ru/")
 
     assert url == "https://cdn.example.ru/uploads/2026/11/a%20b.png"
+    # Pictures may come from the public domain, and from no other site.
+    assert img_src == "https://cdn.example.ru"
 
 
 def test_without_s3_files_stay_on_local_disk_under_media_url():
@@ -43,4 +45,5 @@ def test_without_s3_files_stay_on_local_disk_under_media_url():
 
     assert backend == "django.core.files.storage.FileSystemStorage"
     assert url == "/uploads/uploads/2026/11/a%20b.png"
-    assert img_src == "https:"
+    # Our own origin only: no third party's picture can load (nothing to exfiltrate through).
+    assert img_src == "blob:"

@@ -1,5 +1,6 @@
-"""What every JSON API view shares: session authentication that answers 401, not 403, and the
-serializer fields for the formats our answers use.
+"""What every JSON API view shares: session authentication that answers 401, not 403, the
+parsers that apply the input policy (config/input.py), and the serializer fields for the formats
+our answers use.
 
 DRF answers 403 to a signed-out caller unless the authentication scheme names a
 WWW-Authenticate challenge; our API promises 401 (DESIGN.md). The OpenAPI schema documents it
@@ -12,8 +13,11 @@ from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import parsers, serializers
 from rest_framework.authentication import SessionAuthentication as DRFSessionAuthentication
+from rest_framework.exceptions import ParseError
+
+from config.input import InputRejected, json_loads, texts_check
 
 
 class SessionAuthentication(DRFSessionAuthentication):
@@ -27,6 +31,43 @@ class SessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema) -> dict:
         return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser under the input policy: NUL, invalid Unicode, absurd nesting and numbers
+    out of range are a 400 with the policy's message."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read() if stream is not None else b""
+        try:
+            return json_loads(body)
+        except InputRejected as exc:
+            raise ParseError(str(exc)) from exc
+
+
+def _form_checked(data_and_files):
+    """A parsed form's fields and file names under the input policy (Django has already decoded
+    them, replacing bytes that are not UTF-8)."""
+    data = data_and_files.data if isinstance(data_and_files, parsers.DataAndFiles) else data_and_files
+    files = data_and_files.files if isinstance(data_and_files, parsers.DataAndFiles) else {}
+    try:
+        for name, values in data.lists():
+            texts_check([name, *(value for value in values if isinstance(value, str))])
+        for name, uploaded in files.lists():
+            texts_check([name, *(file.name or "" for file in uploaded)])
+    except InputRejected as exc:
+        raise ParseError(str(exc)) from exc
+    return data_and_files
+
+
+class FormParser(parsers.FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        return _form_checked(super().parse(stream, media_type, parser_context))
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        return _form_checked(super().parse(stream, media_type, parser_context))
 
 
 class DateTimeField(serializers.DateTimeField):

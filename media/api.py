@@ -6,11 +6,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import selectors as catalog
+from config.api import FormParser, JSONParser, MultiPartParser
 from media import services
 from media.models import Generation
 from media.serializers import (

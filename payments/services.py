@@ -10,7 +10,6 @@ Network calls to YooKassa happen outside any transaction: no row is locked while
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.input import json_loads
 from payments import yookassa
 from payments.models import Payment, PaymentNotification, Refund
 from wallets.models import KOPECK, LedgerEntry
@@ -54,17 +54,14 @@ class RefundNotAllowed(ValueError):
 
 # Top-up ----------------------------------------------------------------------------------------
 def topup_amount_parse(value) -> Decimal:
+    low, high = settings.TOPUP_MIN_AMOUNT, settings.TOPUP_MAX_AMOUNT
     try:
         amount = Decimal(str(value))
+        # Bounds before the kopeck: quantizing "1e400" raises InvalidOperation (it was a 500).
+        valid = amount.is_finite() and low <= amount <= high and amount == amount.quantize(KOPECK)
     except (InvalidOperation, ValueError):
-        amount = None
-    low, high = settings.TOPUP_MIN_AMOUNT, settings.TOPUP_MAX_AMOUNT
-    if (
-        amount is None
-        or not amount.is_finite()
-        or amount != amount.quantize(KOPECK)
-        or not low <= amount <= high
-    ):
+        valid = False
+    if not valid:
         raise TopupAmountInvalid(
             _("Сумма пополнения — от %(low)s до %(high)s ₽, с точностью до копейки.")
             % {"low": low, "high": high}
@@ -251,7 +248,7 @@ class NotificationResult:
 
 
 def _parse_notification(body: bytes) -> tuple[str, str]:
-    data = json.loads(body)
+    data = json_loads(body)
     if not isinstance(data, dict) or data.get("type") != "notification":
         raise ValueError("not a YooKassa notification")
     event, obj = data.get("event"), data.get("object")
@@ -278,10 +275,11 @@ def notification_process(*, body: bytes, source_ip: str | None) -> NotificationR
     API by id. Answers 200 to what must not be retried (unknown ids and events, mismatches),
     400 to malformed bodies, 502 when YooKassa's API cannot be asked (YooKassa retries).
     """
-    text = body.decode("utf-8", errors="replace")
+    # Stored as text PostgreSQL accepts, whatever arrived: a NUL byte becomes U+FFFD too.
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     try:
         event, object_id = _parse_notification(body)
-    except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+    except ValueError as exc:  # InputRejected (config.input) included
         PaymentNotification.objects.create(
             source_ip=source_ip, body=text, outcome=PaymentNotification.Outcome.MALFORMED, error=str(exc)
         )

@@ -6,9 +6,10 @@ Django's handler404/handler500 and CSRF failure view cover requests that never r
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def api_exception_handler(exc: Exception, context: dict):
+    if isinstance(exc, Http404):
+        # get_object_or_404's text is English and names the model ("No Generation matches...").
+        exc = NotFound(_("Не найдено."))
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)

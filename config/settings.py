@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.private_no_store",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -115,6 +116,7 @@ STREAM_DRAIN_TIMEOUT = 8
 STREAM_MIDDLEWARE = [
     "config.stream.InLoopSecurityMiddleware",
     "config.stream.InLoopSessionMiddleware",
+    "config.middleware.private_no_store",
     "config.stream.InLoopLocaleMiddleware",
     "config.stream.InLoopCsrfViewMiddleware",
     "accounts.middleware.session_lifetime",

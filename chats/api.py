@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -21,6 +21,7 @@ from chats.serializers import (
     ChatSerializer,
     MessageSerializer,
 )
+from config.api import throttle_for
 
 
 class _ChatPages(PageNumberPagination):
@@ -46,6 +47,7 @@ def models_list(request: Request) -> Response:
 @extend_schema(methods=["GET"], operation_id="chats_list", responses=ChatPageSerializer)
 @extend_schema(methods=["POST"], request=ChatCreateSerializer, responses={201: ChatSerializer})
 @api_view(["GET", "POST"])
+@throttle_classes([throttle_for("chat_create")])
 def chats(request: Request) -> Response:
     """The user's chats, most recently active first (paginated), or a new empty chat."""
     if request.method == "POST":

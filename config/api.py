@@ -1,6 +1,6 @@
 """What every JSON API view shares: session authentication that answers 401, not 403, the
-parsers that apply the input policy (config/input.py), and the serializer fields for the formats
-our answers use.
+parsers that apply the input policy (config/input.py), the per-user rate limits, and the
+serializer fields for the formats our answers use.
 
 DRF answers 403 to a signed-out caller unless the authentication scheme names a
 WWW-Authenticate challenge; our API promises 401 (DESIGN.md). The OpenAPI schema documents it
@@ -10,10 +10,12 @@ as the session cookie.
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import parsers, serializers
+from rest_framework import parsers, serializers, throttling
 from rest_framework.authentication import SessionAuthentication as DRFSessionAuthentication
 from rest_framework.exceptions import ParseError
 
@@ -68,6 +70,39 @@ class FormParser(parsers.FormParser):
 class MultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         return _form_checked(super().parse(stream, media_type, parser_context))
+
+
+class UserRateThrottle(throttling.SimpleRateThrottle):
+    """A per-user limit on one action: DRF's throttle (its request history lives in the default
+    cache, Redis in production), keyed by the session's user id. The rate is
+    `settings.RATE_LIMITS[scope]` ("20/m", "60/h"), read on every request; only `methods` count
+    (creating chats is limited, listing them is not). A signed-out caller is not counted: every
+    limited action answers them 401 first.
+
+    Past the limit DRF raises Throttled: 429 with `Retry-After` (config.errors words it).
+    """
+
+    methods = frozenset({"POST"})
+
+    def get_rate(self) -> str:
+        return settings.RATE_LIMITS[self.scope]
+
+    def get_cache_key(self, request, view) -> str | None:
+        user_id = request.session.get(SESSION_KEY)
+        if user_id is None or request.method not in self.methods:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": user_id}
+
+
+def throttle_for(scope: str) -> type[UserRateThrottle]:
+    """The throttle class of one limited action, for `@throttle_classes([...])`."""
+    return type(f"{scope.title().replace('_', '')}Throttle", (UserRateThrottle,), {"scope": scope})
+
+
+def throttled_detail(wait: float | None) -> str:
+    if wait is None:
+        return _("Слишком много запросов. Повторите позже.")
+    return _("Слишком много запросов. Повторите через %(seconds)s с.") % {"seconds": max(1, round(wait))}
 
 
 class DateTimeField(serializers.DateTimeField):

@@ -5,14 +5,19 @@ Django's handler404/handler500 and CSRF failure view cover requests that never r
 """
 
 import logging
+import re
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.views import exception_handler
 
+from config.api import throttled_detail
+
 logger = logging.getLogger(__name__)
+
+_DJANGO_404 = re.compile(r"No .* matches the given query\.")
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -51,9 +56,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def api_exception_handler(exc: Exception, context: dict):
-    if isinstance(exc, Http404):
-        # get_object_or_404's text is English and names the model ("No Generation matches...").
+    if isinstance(exc, Http404) and (not exc.args or _DJANGO_404.fullmatch(str(exc.args[0]))):
+        # get_object_or_404's text is English and names the model ("No Generation matches the
+        # given query."); our own Http404s keep their (translated) text.
         exc = NotFound(_("Не найдено."))
+    elif isinstance(exc, Throttled):
+        # DRF's own text; the status and Retry-After stay.
+        exc = Throttled(wait=exc.wait, detail=throttled_detail(exc.wait))
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)

@@ -121,6 +121,7 @@ STREAM_MIDDLEWARE = [
     "config.stream.InLoopCsrfViewMiddleware",
     "accounts.middleware.session_lifetime",
     "config.stream.InLoopAuthenticationMiddleware",
+    "config.middleware.stream_rate_limit",
     "config.middleware.api_json_errors",
 ]
 
@@ -372,6 +373,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Per-user rate limits ("N/s", "N/m", "N/h", "N/d"): past one, 429 with Retry-After
+# (config.api.UserRateThrottle; the chat stream's in config.middleware.stream_rate_limit).
+RATE_LIMITS = {
+    "payment_create": env("RATE_LIMIT_PAYMENT_CREATE", default="5/m"),
+    "chat_create": env("RATE_LIMIT_CHAT_CREATE", default="20/m"),
+    "chat_send": env("RATE_LIMIT_CHAT_SEND", default="20/m"),
+    "upload": env("RATE_LIMIT_UPLOAD", default="60/h"),
+    "media_generate": env("RATE_LIMIT_MEDIA_GENERATE", default="10/m"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Balance service API",

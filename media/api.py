@@ -4,13 +4,13 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import selectors as catalog
-from config.api import FormParser, JSONParser, MultiPartParser
+from config.api import FormParser, JSONParser, MultiPartParser, throttle_for
 from media import services
 from media.models import Generation
 from media.serializers import (
@@ -28,6 +28,7 @@ from wallets.services import InsufficientFunds
 )
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser])
+@throttle_classes([throttle_for("upload")])
 def upload(request: Request) -> Response:
     """Stores a picture for a vision prompt (JPEG, PNG, WebP or GIF) and returns its URL."""
     file = request.FILES.get("file")
@@ -46,6 +47,7 @@ def upload(request: Request) -> Response:
 )
 @api_view(["POST"])
 @parser_classes([JSONParser])
+@throttle_classes([throttle_for("media_generate")])
 def generate(request: Request) -> Response:
     """Starts an image or video generation; answers at once, then poll its status."""
     fields = GenerateRequestSerializer(data=request.data)

@@ -11,11 +11,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import throttle_for
 from payments import services, yookassa
 from payments.models import Payment
 from payments.serializers import PaymentStatusSerializer, TopupRequestSerializer, TopupSerializer
@@ -30,6 +31,7 @@ class _PaymentsUnavailable(APIException):
 
 @extend_schema(request=TopupRequestSerializer, responses=TopupSerializer)
 @api_view(["POST"])
+@throttle_classes([throttle_for("payment_create")])
 def payment_create(request: Request) -> Response:
     """Creates a top-up payment; the page renders YooKassa's widget with the token."""
     fields = TopupRequestSerializer(data=request.data if isinstance(request.data, dict) else {})

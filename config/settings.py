@@ -487,6 +487,9 @@ YOOKASSA_RECEIPT_ITEM = env("YOOKASSA_RECEIPT_ITEM", default="Пополнени
 YOOKASSA_RECEIPT_VAT_CODE = env.int("YOOKASSA_RECEIPT_VAT_CODE", default=1)
 # A payment still unfinished this long after creation is asked about (lost webhook).
 PAYMENTS_SYNC_AFTER_SECONDS = env.int("PAYMENTS_SYNC_AFTER_SECONDS", default=300)
+# At most this many unfinished top-ups per user created within the window (429 past it).
+PAYMENTS_MAX_PENDING = env.int("PAYMENTS_MAX_PENDING", default=5)
+PAYMENTS_PENDING_WINDOW_SECONDS = env.int("PAYMENTS_PENDING_WINDOW_SECONDS", default=3600)
 CELERY_BEAT_SCHEDULE["payments-sync"] = {"task": "payments.tasks.payments_sync", "schedule": 300.0}
 
 # --- chats ---

@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from config.input import json_loads
 from payments import yookassa
 from payments.models import Payment, PaymentNotification, Refund
@@ -42,6 +43,15 @@ _STATUS_RANK = {
 
 class TopupAmountInvalid(ValueError):
     """The amount is not a number of kopecks within TOPUP_MIN_AMOUNT..TOPUP_MAX_AMOUNT."""
+
+
+class TooManyPendingPayments(Exception):
+    """The user already has PAYMENTS_MAX_PENDING unfinished top-ups from the last
+    PAYMENTS_PENDING_WINDOW_SECONDS; `retry_after` seconds from now the oldest leaves the window."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 class PaymentMismatch(Exception):
@@ -87,6 +97,22 @@ def _receipt(*, user, amount: Decimal) -> dict:
     }
 
 
+@transaction.atomic
+def _pending_payment_create(*, user, amount: Decimal, description: str) -> Payment:
+    """Our row, unless the user already has PAYMENTS_MAX_PENDING unfinished top-ups in the
+    window (each one a YooKassa call and a row; an abandoned widget leaves one behind, which
+    YooKassa cancels in time, so only the window's count). The user's row is locked: parallel
+    creates count one after another."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    since = timezone.now() - timedelta(seconds=settings.PAYMENTS_PENDING_WINDOW_SECONDS)
+    open_ones = Payment.objects.filter(user=user, created_at__gte=since).exclude(status__in=Payment.FINAL)
+    created = sorted(open_ones.values_list("created_at", flat=True))
+    if len(created) >= settings.PAYMENTS_MAX_PENDING:
+        oldest_leaves = created[-settings.PAYMENTS_MAX_PENDING] - since
+        raise TooManyPendingPayments(retry_after=max(1, int(oldest_leaves.total_seconds()) + 1))
+    return Payment.objects.create(user=user, amount=amount, description=description)
+
+
 def payment_create(*, user, amount: Decimal) -> Payment:
     """Creates our row, then the YooKassa payment for the embedded widget.
 
@@ -97,14 +123,15 @@ def payment_create(*, user, amount: Decimal) -> Payment:
     the error is raised: without a confirmation token nobody can pay it.
 
     Raises:
-        TopupAmountInvalid, yookassa.YooKassaNotConfigured, YooKassaUnavailable, YooKassaRefused.
+        TopupAmountInvalid, TooManyPendingPayments, yookassa.YooKassaNotConfigured,
+        YooKassaUnavailable, YooKassaRefused.
     """
     amount = topup_amount_parse(amount)
     if not yookassa.is_configured():
         raise yookassa.YooKassaNotConfigured(_("Оплата не настроена: обратитесь в поддержку."))
     # The seed's description; people who signed up without an email are named by their id.
     description = f"Пополнение {user.email or user.casdoor_id}"[:128]
-    payment = Payment.objects.create(user=user, amount=amount, description=description)
+    payment = _pending_payment_create(user=user, amount=amount, description=description)
     body = {
         "amount": {"value": str(amount), "currency": "RUB"},
         "confirmation": {"type": "embedded"},

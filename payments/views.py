@@ -24,6 +24,20 @@ from payments.serializers import PaymentStatusSerializer, TopupRequestSerializer
 logger = logging.getLogger(__name__)
 
 
+class _TooManyPending(APIException):
+    status_code = 429
+
+    def __init__(self, wait: int) -> None:
+        # DRF's handler sends `wait` as Retry-After.
+        self.wait = wait
+        super().__init__(
+            _(
+                "У вас уже есть неоплаченные пополнения: завершите одно из них или повторите через %(seconds)s с."
+            )
+            % {"seconds": wait}
+        )
+
+
 class _PaymentsUnavailable(APIException):
     status_code = 503
     default_detail = gettext_lazy("Платёжная система недоступна, попробуйте позже.")
@@ -40,6 +54,8 @@ def payment_create(request: Request) -> Response:
         payment = services.payment_create(user=request.user, amount=fields.validated_data["amount"])
     except services.TopupAmountInvalid as exc:
         raise ValidationError(str(exc)) from exc
+    except services.TooManyPendingPayments as exc:
+        raise _TooManyPending(exc.retry_after) from exc
     except yookassa.YooKassaNotConfigured as exc:
         raise _PaymentsUnavailable(_("Оплата не настроена: обратитесь в поддержку.")) from exc
     except (yookassa.YooKassaUnavailable, yookassa.YooKassaRefused) as exc:

@@ -3,8 +3,11 @@ Retry-After and a Russian message, stores nothing, and other users are not affec
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from chats.models import Chat, Message
 from media.models import Upload
@@ -106,3 +109,30 @@ def test_sends_past_the_limit_are_429_before_any_stream(
     assert Message.objects.filter(chat__user=alice).count() == 4  # two sends, two replies
     assert len(openrouter.chat_requests()) == 2
     assert client_for(bob).post("/api/chats/send", json=body).status_code == 200
+
+
+def test_open_top_ups_past_the_cap_are_429_until_one_is_finished(
+    alice_client, alice, yookassa, settings, limit
+):
+    limit("payment_create", "100/m")
+    settings.PAYMENTS_MAX_PENDING = 2
+    settings.PAYMENTS_PENDING_WINDOW_SECONDS = 600
+
+    def create():
+        return alice_client.post("/api/payment/create", {"amount": 500}, content_type="application/json")
+
+    assert [create().status_code for _ in range(2)] == [200, 200]
+
+    refused = create()
+
+    assert refused.status_code == 429
+    assert 590 <= int(refused["Retry-After"]) <= 601
+    assert "неоплаченные пополнения" in refused.json()["detail"]
+    assert Payment.objects.count() == 2
+    assert len(yookassa.payments) == 2
+    # A finished one (paid or canceled) frees its place; so does one older than the window.
+    Payment.objects.filter(pk=Payment.objects.first().pk).update(status=Payment.Status.CANCELED)
+    assert create().status_code == 200
+    assert create().status_code == 429
+    Payment.objects.update(created_at=timezone.now() - timedelta(seconds=601))
+    assert create().status_code == 200

@@ -523,6 +523,9 @@ S3_OBJECT_ACL = env("S3_OBJECT_ACL", default="public-read")
 MEDIA_UPLOAD_MAX_BYTES = env.int("MEDIA_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 # The upload's multipart body: the picture plus room for its headers and the form's fields.
 REQUEST_BODY_LIMITS = {"/api/upload": MEDIA_UPLOAD_MAX_BYTES + 64 * 1024}
+# What one user may upload in a window of days (uploads are kept): 429 past it.
+MEDIA_UPLOAD_QUOTA_BYTES = env.int("MEDIA_UPLOAD_QUOTA_BYTES", default=500 * 1024 * 1024)
+MEDIA_UPLOAD_QUOTA_DAYS = env.int("MEDIA_UPLOAD_QUOTA_DAYS", default=30)
 # Width × height; a 48 MP phone photo fits, a decompression bomb does not.
 MEDIA_UPLOAD_MAX_PIXELS = env.int("MEDIA_UPLOAD_MAX_PIXELS", default=50_000_000)
 # Generated files copied from Fal (videos are the large ones).

@@ -38,6 +38,12 @@ def upload(request: Request) -> Response:
         stored = services.upload_create(user=request.user, file=file)
     except services.ImageRejected as exc:
         raise ValidationError(str(exc)) from exc
+    except services.UploadQuotaExceeded as exc:
+        return Response(
+            {"detail": str(exc)},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     return Response(UploadSerializer(stored).data, status=status.HTTP_201_CREATED)
 
 

@@ -136,3 +136,32 @@ def test_open_top_ups_past_the_cap_are_429_until_one_is_finished(
     assert create().status_code == 429
     Payment.objects.update(created_at=timezone.now() - timedelta(seconds=601))
     assert create().status_code == 200
+
+
+def test_uploads_past_the_storage_quota_are_429_until_old_ones_leave_the_window(
+    alice_client, bob, client_factory, settings, tmp_path, limit
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.MEDIA_UPLOAD_QUOTA_DAYS = 1
+    picture_bytes = image_bytes("PNG")
+    settings.MEDIA_UPLOAD_QUOTA_BYTES = 2 * len(picture_bytes) + 10
+
+    def upload(client=alice_client):
+        picture = SimpleUploadedFile("p.png", picture_bytes, content_type="image/png")
+        return client.post("/api/upload", {"file": picture})
+
+    assert [upload().status_code for _ in range(2)] == [201, 201]
+    refused = upload()
+
+    assert refused.status_code == 429
+    assert 86_390 <= int(refused["Retry-After"]) <= 86_401
+    assert refused.json()["detail"].startswith("Лимит хранилища")
+    assert Upload.objects.count() == 2
+    assert len(list((tmp_path / "uploads").rglob("*.png"))) == 2
+    bobs = client_factory()
+    bobs.force_login(bob)
+    assert upload(bobs).status_code == 201
+    Upload.objects.filter(owner__email="alice@example.com").update(
+        created_at=timezone.now() - timedelta(days=1)
+    )
+    assert upload().status_code == 201

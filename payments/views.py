@@ -1,4 +1,3 @@
-import ipaddress
 import logging
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import throttle_for
+from config.net import client_ip, in_networks
 from payments import services, yookassa
 from payments.models import Payment
 from payments.serializers import PaymentStatusSerializer, TopupRequestSerializer, TopupSerializer
@@ -75,32 +75,12 @@ def payment_status(request: Request, payment_id) -> Response:
     return Response(PaymentStatusSerializer(payment).data)
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    """The caller's address; X-Forwarded-For counts only when our own proxy sent the request."""
-    peer = request.META.get("REMOTE_ADDR", "")
-    if _in_networks(peer, settings.TRUSTED_PROXIES):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        # The proxy appends the address it saw last: the rightmost entry is the one it vouches for.
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
-    return peer or None
-
-
-def _in_networks(address: str, networks: list[str]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
-
-
 @csrf_exempt
 @require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
     """YooKassa's notifications: only from its published addresses, acted on after re-fetching."""
-    ip = _client_ip(request)
-    if ip is None or not _in_networks(ip, settings.YOOKASSA_WEBHOOK_IPS):
+    ip = client_ip(request)
+    if ip is None or not in_networks(ip, settings.YOOKASSA_WEBHOOK_IPS):
         logger.warning("YooKassa webhook refused for %s (peer %s)", ip, request.META.get("REMOTE_ADDR"))
         return JsonResponse({"detail": _("Доступ запрещён.")}, status=403)
     result = services.notification_process(body=request.body, source_ip=ip)

@@ -34,6 +34,7 @@ SHARED_CONFIG = {
     "config.celery",
     "config.errors",
     "config.input",
+    "config.net",
     "config.threads",
 }
 RELATIONS = {"ForeignKey", "OneToOneField", "ManyToManyField"}

@@ -466,6 +466,13 @@ if TELEGRAM_BOT_TOKEN:
 SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=90 * 24 * 3600)
 SESSION_TOUCH_INTERVAL = env.int("SESSION_TOUCH_INTERVAL", default=3600)
 USERSESSIONS_TRACK_ACTIVITY = False
+# Accounts the sign-in form created for an address whose code was never confirmed are removed
+# this long after (accounts.services.users_unverified_remove, hourly).
+ACCOUNTS_UNVERIFIED_TTL_SECONDS = env.int("ACCOUNTS_UNVERIFIED_TTL_SECONDS", default=24 * 3600)
+CELERY_BEAT_SCHEDULE["accounts-unverified-users-remove"] = {
+    "task": "accounts.tasks.users_unverified_remove",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["accounts-sessions-cleanup"] = {
     "task": "accounts.tasks.sessions_cleanup",
     "schedule": 24 * 3600,

@@ -68,3 +68,13 @@ def test_an_unconfirmed_account_whose_wallet_has_history_is_kept(client, commit)
 
     assert tasks.users_unverified_remove.delay().get() == 0
     assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_the_sign_in_form_is_rate_limited_by_allauth_with_our_page(client_factory, commit, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"signup": "2/m/ip"}
+    answers = [request_code(client_factory(), f"new{n}@example.com", commit).status_code for n in range(3)]
+
+    assert answers == [302, 302, 429]
+    refused = request_code(client_factory(), "new9@example.com", commit)
+    assert "Подождите немного и повторите." in refused.content.decode()
+    assert User.objects.count() == 2

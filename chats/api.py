@@ -3,8 +3,10 @@ reply is chats.stream."""
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
@@ -21,7 +23,9 @@ from chats.serializers import (
     ChatSerializer,
     MessageSerializer,
 )
-from config.api import throttle_for
+from config.api import ErrorSerializer, throttle_for
+
+_PAGE = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class _ChatPages(PageNumberPagination):
@@ -44,8 +48,15 @@ def models_list(request: Request) -> Response:
     return Response(CatalogGroupSerializer(catalog.api_groups(), many=True).data)
 
 
-@extend_schema(methods=["GET"], operation_id="chats_list", responses=ChatPageSerializer)
-@extend_schema(methods=["POST"], request=ChatCreateSerializer, responses={201: ChatSerializer})
+@extend_schema(
+    methods=["GET"],
+    operation_id="chats_list",
+    parameters=[OpenApiParameter("page", int, description="Page number, from 1 (past the last: 404).")],
+    responses=ChatPageSerializer,
+)
+@extend_schema(
+    methods=["POST"], request=ChatCreateSerializer, responses={201: ChatSerializer, 404: ErrorSerializer}
+)
 @api_view(["GET", "POST"])
 @throttle_classes([throttle_for("chat_create")])
 def chats(request: Request) -> Response:
@@ -57,6 +68,9 @@ def chats(request: Request) -> Response:
         except services.ModelNotFound as exc:
             raise NotFound(_("Такой модели нет.")) from exc
         return Response(ChatSerializer(chat).data, status=201)
+    # DRF reads a missing, empty or "last" page as a page; the schema promises a number from 1.
+    if "page" in request.query_params and not _PAGE.fullmatch(request.query_params["page"]):
+        raise NotFound(_("Нет такой страницы."))
     paginator = _ChatPages()
     page = paginator.paginate_queryset(selectors.user_chats(user=request.user), request)
     return Response(

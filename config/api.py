@@ -18,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import parsers, serializers, throttling
 from rest_framework.authentication import SessionAuthentication as DRFSessionAuthentication
 from rest_framework.exceptions import ParseError
+from rest_framework.permissions import SAFE_METHODS
 
 from config.input import InputRejected, json_loads, texts_check
 
@@ -28,11 +29,45 @@ class SessionAuthentication(DRFSessionAuthentication):
 
 
 class SessionScheme(OpenApiAuthenticationExtension):
-    target_class = SessionAuthentication
-    name = "sessionAuth"
+    """The session cookie; a request that changes something also needs Django's CSRF pair (the
+    cookie and the same token in the X-CSRFToken header), which the schema says as two more
+    schemes required together with the session (403 without them)."""
 
-    def get_security_definition(self, auto_schema) -> dict:
-        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+    target_class = SessionAuthentication
+    name = ["sessionAuth", "csrfCookie", "csrfHeader"]
+
+    def get_security_definition(self, auto_schema) -> list[dict]:
+        return [
+            {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME},
+            {"type": "apiKey", "in": "cookie", "name": settings.CSRF_COOKIE_NAME},
+            {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
+        ]
+
+    def get_security_requirement(self, auto_schema) -> dict:
+        if auto_schema.method in SAFE_METHODS:
+            return {"sessionAuth": []}
+        return {name: [] for name in self.name}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error under /api/: a readable message (in the user's language) and, for invalid
+    fields, what was wrong with each."""
+
+    detail = serializers.CharField()
+    errors = serializers.DictField(required=False)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request body that takes its fields and nothing else: an unknown field is a 400 (and the
+    schema says `additionalProperties: false`), so the schema describes every body accepted."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if hasattr(data, "keys") else []
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [_("Неизвестное поле.")] for name in unknown}, code="unknown_field"
+            )
+        return super().to_internal_value(data)
 
 
 class JSONParser(parsers.JSONParser):
@@ -50,13 +85,14 @@ class JSONParser(parsers.JSONParser):
 def _form_checked(data_and_files):
     """A parsed form's fields and file names under the input policy (Django has already decoded
     them, replacing bytes that are not UTF-8)."""
-    data = data_and_files.data if isinstance(data_and_files, parsers.DataAndFiles) else data_and_files
-    files = data_and_files.files if isinstance(data_and_files, parsers.DataAndFiles) else {}
+    is_multipart = isinstance(data_and_files, parsers.DataAndFiles)
+    data = data_and_files.data if is_multipart else data_and_files
     try:
         for name, values in data.lists():
             texts_check([name, *(value for value in values if isinstance(value, str))])
-        for name, uploaded in files.lists():
-            texts_check([name, *(file.name or "" for file in uploaded)])
+        if is_multipart:
+            for name, uploaded in data_and_files.files.lists():
+                texts_check([name, *(file.name or "" for file in uploaded)])
     except InputRejected as exc:
         raise ParseError(str(exc)) from exc
     return data_and_files

@@ -85,7 +85,8 @@ def _refuse_constant(name: str):
 
 def _finite_float(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):  # 1e400 reads as inf
+    # 1e400 reads as inf; past MAX_INTEGER a float is no amount, id or count we take either.
+    if not math.isfinite(value) or abs(value) > MAX_INTEGER:
         raise _out_of_range()
     return value
 

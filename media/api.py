@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import selectors as catalog
-from config.api import FormParser, JSONParser, MultiPartParser, throttle_for
+from config.api import ErrorSerializer, FormParser, JSONParser, MultiPartParser, throttle_for
 from media import services
 from media.models import Generation
 from media.serializers import (
@@ -31,11 +31,10 @@ from wallets.services import InsufficientFunds
 @throttle_classes([throttle_for("upload")])
 def upload(request: Request) -> Response:
     """Stores a picture for a vision prompt (JPEG, PNG, WebP or GIF) and returns its URL."""
-    file = request.FILES.get("file")
-    if file is None:
-        raise ValidationError(_("Выберите файл изображения."))
+    fields = UploadRequestSerializer(data=request.data)
+    fields.is_valid(raise_exception=True)
     try:
-        stored = services.upload_create(user=request.user, file=file)
+        stored = services.upload_create(user=request.user, file=fields.validated_data["file"])
     except services.ImageRejected as exc:
         raise ValidationError(str(exc)) from exc
     except services.UploadQuotaExceeded as exc:
@@ -49,7 +48,12 @@ def upload(request: Request) -> Response:
 
 @extend_schema(
     request=GenerateRequestSerializer,
-    responses={202: GenerationSerializer, 402: None, 404: None, 503: GenerationSerializer},
+    responses={
+        202: GenerationSerializer,
+        402: ErrorSerializer,
+        404: ErrorSerializer,
+        503: GenerationSerializer,
+    },
 )
 @api_view(["POST"])
 @parser_classes([JSONParser])

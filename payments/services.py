@@ -11,6 +11,7 @@ Network calls to YooKassa happen outside any transaction: no row is locked while
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -62,10 +63,17 @@ class RefundNotAllowed(ValueError):
     """The payment is not succeeded, or the amount exceeds what is left to refund."""
 
 
+_AMOUNT_TEXT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]{1,2})?")
+
+
 # Top-up ----------------------------------------------------------------------------------------
 def topup_amount_parse(value) -> Decimal:
     low, high = settings.TOPUP_MIN_AMOUNT, settings.TOPUP_MAX_AMOUNT
     try:
+        # A string is written as the page writes it ("500", "500.5"): not " 500", "5e2" or "0500",
+        # which Decimal would read (the API's schema describes exactly this).
+        if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(value):
+            raise ValueError(value)
         amount = Decimal(str(value))
         # Bounds before the kopeck: quantizing "1e400" raises InvalidOperation (it was a 500).
         valid = amount.is_finite() and low <= amount <= high and amount == amount.quantize(KOPECK)

@@ -15,7 +15,7 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import throttle_for
+from config.api import ErrorSerializer, throttle_for
 from config.net import client_ip, in_networks
 from payments import services, yookassa
 from payments.models import Payment
@@ -43,7 +43,7 @@ class _PaymentsUnavailable(APIException):
     default_detail = gettext_lazy("Платёжная система недоступна, попробуйте позже.")
 
 
-@extend_schema(request=TopupRequestSerializer, responses=TopupSerializer)
+@extend_schema(request=TopupRequestSerializer, responses={200: TopupSerializer, 503: ErrorSerializer})
 @api_view(["POST"])
 @throttle_classes([throttle_for("payment_create")])
 def payment_create(request: Request) -> Response:

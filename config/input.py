@@ -24,6 +24,16 @@ MAX_DEPTH = 32
 MAX_INTEGER = 2**63 - 1
 
 
+# The same rules as JSON Schema patterns (config.schema puts them in the OpenAPI schema): text
+# without NUL, and such text with at least one character that str.strip() keeps (the spaces are
+# spelled out: `\s` differs between Python, JavaScript and Rust). Lone surrogates are not in
+# the patterns: no string of Unicode text holds one, and regex engines other than Python's
+# cannot name them.
+_SPACES = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT_PATTERN = r"^[^\x00]*$"
+NONBLANK_TEXT_PATTERN = rf"^[^\x00]*[^\x00{_SPACES}][^\x00]*$"
+
+
 class InputRejected(ValueError):
     """A body or a field the policy refuses; str() is the message for the user."""
 

@@ -8,7 +8,7 @@ from drf_spectacular import openapi
 from rest_framework.permissions import SAFE_METHODS
 
 from config.api import ErrorSerializer, StrictSerializer
-from config.input import MAX_INTEGER
+from config.input import MAX_INTEGER, NONBLANK_TEXT_PATTERN, TEXT_PATTERN
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -30,13 +30,13 @@ class AutoSchema(openapi.AutoSchema):
 
     def _map_basic_serializer(self, serializer, direction):
         schema = super()._map_basic_serializer(serializer, direction)
-        if direction == "request" and isinstance(serializer, StrictSerializer):
-            schema["additionalProperties"] = False
+        if direction == "request":
+            # After DRF's validators are in (a RegexField's pattern): the policy is added to them.
+            for name, value in schema.get("properties", {}).items():
+                schema["properties"][name] = request_value_schema(value)
+            if isinstance(serializer, StrictSerializer):
+                schema["additionalProperties"] = False
         return schema
-
-    def _map_serializer_field(self, field, direction, bypass_extensions=False):
-        schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        return request_value_schema(schema) if direction == "request" else schema
 
     def _get_response_headers_for_code(self, status_code, direction="response") -> dict:
         headers = super()._get_response_headers_for_code(status_code, direction)
@@ -63,17 +63,13 @@ class AutoSchema(openapi.AutoSchema):
         }
 
 
-# Text the input policy (config.input) lets through: no NUL, no lone surrogate.
-POLICY_TEXT = "^[^\\x00\\ud800-\\udfff]*$"
-
-
 def request_value_schema(schema: dict) -> dict:
     """A request value's schema with the input policy added: its text free of NUL and lone
     surrogates, its numbers within MAX_INTEGER."""
     if schema.get("type") == "string" and schema.get("format") != "binary":
-        if "pattern" in schema:
-            return {**schema, "allOf": [{"pattern": POLICY_TEXT}]}
-        return {**schema, "pattern": POLICY_TEXT}
+        # A field with a pattern of its own keeps it: each such pattern refuses NUL and
+        # surrogates already (NONBLANK_TEXT_PATTERN, the amount's digits).
+        return {"pattern": TEXT_PATTERN, **schema}
     if schema.get("type") in ("number", "integer"):
         return {"minimum": -MAX_INTEGER, "maximum": MAX_INTEGER, **schema}
     if "oneOf" in schema:
@@ -107,7 +103,11 @@ def _send_operation() -> dict:
         "required": ["message", "model"],
         "properties": {
             "message": request_value_schema(
-                {"type": "string", "maxLength": settings.CHAT_MAX_MESSAGE_CHARS, "pattern": r"\S"}
+                {
+                    "type": "string",
+                    "maxLength": settings.CHAT_MAX_MESSAGE_CHARS,
+                    "pattern": NONBLANK_TEXT_PATTERN,
+                }
             ),
             "model": request_value_schema({"type": "string", "minLength": 1}),
             "chat_id": {

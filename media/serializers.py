@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from config.api import DateTimeField, StrictSerializer
+from config.input import NONBLANK_TEXT_PATTERN
 from media.models import Generation, Upload
 
 
@@ -49,7 +50,7 @@ class GenerateRequestSerializer(StrictSerializer):
     model = serializers.CharField(min_length=1, max_length=200, trim_whitespace=False)
     # Something to draw: text with at least one character that is not a space (the service
     # strips it; the schema says the same with its pattern).
-    prompt = serializers.RegexField(r"\S", max_length=4000, trim_whitespace=False)
+    prompt = serializers.RegexField(NONBLANK_TEXT_PATTERN, max_length=4000, trim_whitespace=False)
 
 
 @extend_schema_field({"type": "string", "format": "binary"})

@@ -55,6 +55,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
+def _flat(value) -> list:
+    if isinstance(value, dict):
+        return [message for item in value.values() for message in _flat(item)]
+    if isinstance(value, list):
+        return [message for item in value for message in _flat(item)]
+    return [value]
+
+
 def api_exception_handler(exc: Exception, context: dict):
     if isinstance(exc, Http404) and (not exc.args or _DJANGO_404.fullmatch(str(exc.args[0]))):
         # get_object_or_404's text is English and names the model ("No Generation matches the
@@ -68,7 +76,10 @@ def api_exception_handler(exc: Exception, context: dict):
         logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
         return None  # Django's handler500 answers, as JSON for /api/.
     if isinstance(response.data, dict) and "detail" not in response.data:
-        response.data = {"detail": _("Некорректные данные."), "errors": response.data}
+        # One wrong field: its own message is the one to show ("Опишите, что нужно сгенерировать.").
+        messages = [message for value in response.data.values() for message in _flat(value)]
+        detail = messages[0] if len(messages) == 1 else _("Некорректные данные.")
+        response.data = {"detail": str(detail), "errors": response.data}
     elif isinstance(response.data, list):
         response.data = {"detail": " ".join(str(item) for item in response.data)}
     return response

@@ -50,7 +50,15 @@ class GenerateRequestSerializer(StrictSerializer):
     model = serializers.CharField(min_length=1, max_length=200, trim_whitespace=False)
     # Something to draw: text with at least one character that is not a space (the service
     # strips it; the schema says the same with its pattern).
-    prompt = serializers.RegexField(NONBLANK_TEXT_PATTERN, max_length=4000, trim_whitespace=False)
+    prompt = serializers.RegexField(
+        NONBLANK_TEXT_PATTERN,
+        max_length=4000,
+        trim_whitespace=False,
+        error_messages={
+            "invalid": _("Опишите, что нужно сгенерировать."),
+            "blank": _("Опишите, что нужно сгенерировать."),
+        },
+    )
 
 
 @extend_schema_field({"type": "string", "format": "binary"})

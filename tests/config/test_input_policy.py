@@ -178,3 +178,24 @@ def test_a_message_the_policy_refuses_is_400_before_any_stream(alice, chat_model
     assert not Message.objects.exists()
     assert not Hold.objects.exists()
     assert openrouter.chat_requests() == []
+
+
+@pytest.mark.parametrize("prompt", ["", "   \n\x1c\u3000"])
+def test_a_blank_prompt_is_400_with_the_services_words(alice_client, alice, image_model, prompt):
+    fund(alice, "100.00")
+    response = alice_client.post(
+        "/api/media/generate",
+        {"model": image_model.model_id, "prompt": prompt},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Опишите, что нужно сгенерировать."
+    assert not Generation.objects.exists()
+
+
+def test_an_upload_without_a_file_says_so(alice_client):
+    response = alice_client.post("/api/upload", {})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Выберите файл изображения."

@@ -64,11 +64,15 @@ class _TitleField(serializers.CharField):
 
 
 class ChatCreateSerializer(StrictSerializer):
+    """A new empty chat: the model it talks to and, optionally, a title."""
+
     model = serializers.CharField(required=False, default="", allow_blank=True, trim_whitespace=False)
     title = _TitleField()
 
 
 class ChatRenameSerializer(StrictSerializer):
+    """A chat's new title."""
+
     title = _TitleField()
 
 

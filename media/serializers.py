@@ -47,6 +47,8 @@ class GenerationSerializer(serializers.ModelSerializer):
 
 
 class GenerateRequestSerializer(StrictSerializer):
+    """An image or video to generate: the media model and what to draw."""
+
     model = serializers.CharField(min_length=1, max_length=200, trim_whitespace=False)
     # Something to draw: text with at least one character that is not a space (the service
     # strips it; the schema says the same with its pattern).
@@ -67,6 +69,8 @@ class _PictureField(serializers.FileField):
 
 
 class UploadRequestSerializer(StrictSerializer):
+    """A picture for a vision prompt (JPEG, PNG, WebP or GIF), as a multipart file."""
+
     file = _PictureField(error_messages={"required": _("Выберите файл изображения.")})
 
 

@@ -75,6 +75,8 @@ class _AmountFieldSchema(OpenApiSerializerFieldExtension):
 
 
 class TopupRequestSerializer(StrictSerializer):
+    """A top-up of `amount` rubles (a number, or a decimal string as the top-up page sends it)."""
+
     amount = _AmountField()
 
 

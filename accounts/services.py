@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+from datetime import timedelta
 from importlib import import_module
 
 from allauth.account.adapter import get_adapter as get_account_adapter
@@ -12,14 +14,17 @@ from allauth.account.utils import filter_users_by_email
 from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.sessions.models import Session
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import casdoor, tasks
 from accounts.models import User
+from accounts.signals import user_removing
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,10 @@ def casdoor_id_for_email_signup() -> str:
     """A stable id for an email sign-up: a valid Casdoor user name that reveals nothing about
     the address (random, stored once, never derived again)."""
     return f"email_{secrets.token_hex(8)}"
+
+
+# What casdoor_id_for_email_signup gives, and nothing else (not an imported `email_…` id).
+EMAIL_SIGNUP_ID = re.compile(r"email_[0-9a-f]{16}")
 
 
 def casdoor_id_for_social(*, provider: str, uid: str) -> str:
@@ -75,6 +84,48 @@ def user_staff_grant(*, email: str, superuser: bool = False) -> User:
     user.is_superuser = user.is_superuser or superuser
     user.save(update_fields=["is_staff", "is_superuser"])
     return user
+
+
+def users_unverified_remove() -> int:
+    """Deletes the accounts the sign-in form created for addresses nobody confirmed, once they are
+    ACCOUNTS_UNVERIFIED_TTL_SECONDS old; returns how many went.
+
+    Typing an unknown address creates a user (allauth's signup) before its code is confirmed;
+    without this, every address typed in stays as a row. Only such accounts qualify: an id the
+    form gave, no usable password, never signed in (so never mirrored to Casdoor, which happens
+    at sign-in), not staff, no provider, no confirmed address. A user whose wallet has any
+    history is kept (wallets removes an unused wallet on `user_removing`; a used one protects
+    the user).
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.ACCOUNTS_UNVERIFIED_TTL_SECONDS)
+    candidates = (
+        User.objects.filter(
+            date_joined__lt=cutoff,
+            last_login__isnull=True,
+            casdoor_synced_at__isnull=True,
+            is_staff=False,
+            is_superuser=False,
+            casdoor_id__startswith="email_",
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,
+            emailaddress__isnull=False,
+        )
+        .exclude(emailaddress__verified=True)
+        .exclude(socialaccount__isnull=False)
+        .distinct()
+    )
+    removed = 0
+    for user in candidates.iterator():
+        if not EMAIL_SIGNUP_ID.fullmatch(user.casdoor_id):
+            continue
+        try:
+            with transaction.atomic():
+                user_removing.send(sender=User, user=user)
+                user.delete()
+        except ProtectedError:
+            log.warning("Unverified user %s has wallet history; kept", user.pk)
+            continue
+        removed += 1
+    return removed
 
 
 # Profile ----------------------------------------------------------------------------------------

@@ -42,3 +42,10 @@ def sessions_cleanup() -> int:
     from accounts.services import sessions_cleanup
 
     return sessions_cleanup()
+
+
+@shared_task
+def users_unverified_remove() -> int:
+    from accounts.services import users_unverified_remove
+
+    return users_unverified_remove()

@@ -3,9 +3,11 @@ reply is chats.stream."""
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -21,6 +23,9 @@ from chats.serializers import (
     ChatSerializer,
     MessageSerializer,
 )
+from config.api import ErrorSerializer, throttle_for
+
+_PAGE = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class _ChatPages(PageNumberPagination):
@@ -48,12 +53,15 @@ def models_list(request: Request) -> Response:
     operation_id="chats_list",
     responses=ChatPageSerializer,
     parameters=[
-        OpenApiParameter("page", int, description="Page number (20 chats a page)."),
+        OpenApiParameter("page", int, description="Page number, from 1 (past the last: 404)."),
         OpenApiParameter("q", str, description="Only chats whose title contains this text (any case)."),
     ],
 )
-@extend_schema(methods=["POST"], request=ChatCreateSerializer, responses={201: ChatSerializer})
+@extend_schema(
+    methods=["POST"], request=ChatCreateSerializer, responses={201: ChatSerializer, 404: ErrorSerializer}
+)
 @api_view(["GET", "POST"])
+@throttle_classes([throttle_for("chat_create")])
 def chats(request: Request) -> Response:
     """The user's chats, most recently active first (paginated, `?q=` searches titles), or a new
     empty chat."""
@@ -64,6 +72,9 @@ def chats(request: Request) -> Response:
         except services.ModelNotFound as exc:
             raise NotFound(_("Такой модели нет.")) from exc
         return Response(ChatSerializer(chat).data, status=201)
+    # DRF reads a missing, empty or "last" page as a page; the schema promises a number from 1.
+    if "page" in request.query_params and not _PAGE.fullmatch(request.query_params["page"]):
+        raise NotFound(_("Нет такой страницы."))
     paginator = _ChatPages()
     # A NUL cannot reach PostgreSQL in a query (and no title holds one).
     query = request.query_params.get("q", "").replace("\x00", "").strip()

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from catalog.models import AIModel
 from chats.models import Chat, Message
-from config.api import DateTimeField, NumberField
+from config.api import DateTimeField, NumberField, StrictSerializer
 
 
 class CatalogModelSerializer(serializers.ModelSerializer):
@@ -64,12 +64,16 @@ class _TitleField(serializers.CharField):
         return data
 
 
-class ChatCreateSerializer(serializers.Serializer):
+class ChatCreateSerializer(StrictSerializer):
+    """A new empty chat: the model it talks to and, optionally, a title."""
+
     model = serializers.CharField(required=False, default="", allow_blank=True, trim_whitespace=False)
     title = _TitleField()
 
 
-class ChatRenameSerializer(serializers.Serializer):
+class ChatRenameSerializer(StrictSerializer):
+    """A chat's new title."""
+
     title = _TitleField()
 
 
@@ -99,7 +103,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    @extend_schema_field(serializers.ListField(child=serializers.URLField()))
+    # Absolute from S3, site-relative (/uploads/...) from local disk.
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_image_urls(self, message: Message) -> list[str]:
         # Messages imported from the old system keep their one picture in `image_url` only.
         return message.image_urls or ([message.image_url] if message.image_url else [])

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_POST
 from catalog.models import AIModel
 from chats import openrouter, services
 from chats.prompt import MessageRejected
+from config.input import InputRejected, json_loads
 from config.threads import in_thread
 from media import services as media_services
 from media.models import Generation
@@ -98,9 +99,9 @@ class _BadRequest(ValueError):
 
 def _parse(request: HttpRequest) -> dict:
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError as exc:
-        raise _BadRequest(_("Тело запроса должно быть JSON.")) from exc
+        body = json_loads(request.body or b"{}")
+    except InputRejected as exc:
+        raise _BadRequest(str(exc)) from exc
     if not isinstance(body, dict):
         raise _BadRequest(_("Тело запроса должно быть JSON-объектом."))
     text = body.get("message")

@@ -5,13 +5,19 @@ Django's handler404/handler500 and CSRF failure view cover requests that never r
 """
 
 import logging
+import re
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.views import exception_handler
 
+from config.api import throttled_detail
+
 logger = logging.getLogger(__name__)
+
+_DJANGO_404 = re.compile(r"No .* matches the given query\.")
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -49,13 +55,31 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
+def _flat(value) -> list:
+    if isinstance(value, dict):
+        return [message for item in value.values() for message in _flat(item)]
+    if isinstance(value, list):
+        return [message for item in value for message in _flat(item)]
+    return [value]
+
+
 def api_exception_handler(exc: Exception, context: dict):
+    if isinstance(exc, Http404) and (not exc.args or _DJANGO_404.fullmatch(str(exc.args[0]))):
+        # get_object_or_404's text is English and names the model ("No Generation matches the
+        # given query."); our own Http404s keep their (translated) text.
+        exc = NotFound(_("Не найдено."))
+    elif isinstance(exc, Throttled):
+        # DRF's own text; the status and Retry-After stay.
+        exc = Throttled(wait=exc.wait, detail=throttled_detail(exc.wait))
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
         return None  # Django's handler500 answers, as JSON for /api/.
     if isinstance(response.data, dict) and "detail" not in response.data:
-        response.data = {"detail": _("Некорректные данные."), "errors": response.data}
+        # One wrong field: its own message is the one to show ("Опишите, что нужно сгенерировать.").
+        messages = [message for value in response.data.values() for message in _flat(value)]
+        detail = messages[0] if len(messages) == 1 else _("Некорректные данные.")
+        response.data = {"detail": str(detail), "errors": response.data}
     elif isinstance(response.data, list):
         response.data = {"detail": " ".join(str(item) for item in response.data)}
     return response

@@ -1,9 +1,13 @@
 from asgiref.sync import iscoroutinefunction
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.decorators import sync_and_async_middleware
+from django.utils.cache import patch_cache_control
+from django.utils.decorators import async_only_middleware, sync_and_async_middleware
 from django.utils.translation import gettext_lazy as _
 
+from config.api import throttle_for, throttled_detail
 from config.errors import is_api
+from config.threads import in_thread
 
 # Lazy: translated per request, in the request's language (this module is imported once, at start).
 _DETAILS = {
@@ -43,5 +47,63 @@ def api_json_errors(get_response):
 
         def middleware(request: HttpRequest) -> HttpResponse:
             return _as_json_error(request, get_response(request))
+
+    return middleware
+
+
+def _no_store(response: HttpResponse, private: bool) -> HttpResponse:
+    if private:
+        patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@sync_and_async_middleware
+def private_no_store(get_response):
+    """`Cache-Control: no-store` on every private answer: all of /api/ (balances, chats,
+    payments; the one public route, the catalog, costs nothing to refetch) and every page of a
+    signed-in session, so that neither a shared cache nor the browser's back button keeps them.
+
+    "Signed in" is read from the session (the user id it carries), which the stream's in-loop
+    chain can ask without loading the user. Listed right after the session middleware: every
+    later answer (a CSRF refusal, api_json_errors' rewrite) passes through it.
+    """
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            response = await get_response(request)
+            return _no_store(response, is_api(request) or await request.session.ahas_key(SESSION_KEY))
+
+    else:
+
+        def middleware(request: HttpRequest) -> HttpResponse:
+            response = get_response(request)
+            return _no_store(response, is_api(request) or SESSION_KEY in request.session)
+
+    return middleware
+
+
+_ChatSendThrottle = throttle_for("chat_send")
+
+
+def _send_wait(*, request: HttpRequest) -> float | None:
+    """None when the send may go ahead, else the seconds until it may."""
+    throttle = _ChatSendThrottle()
+    return None if throttle.allow_request(request, None) else throttle.wait()
+
+
+@async_only_middleware
+def stream_rate_limit(get_response):
+    """Sends per user (`RATE_LIMITS["chat_send"]`) for the chat stream, which is no DRF view:
+    the same throttle as the API's, in the stream's in-loop chain (STREAM_MIDDLEWARE). Its cache
+    round trips run on a pooled thread, not in the event loop."""
+
+    async def middleware(request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and await request.session.ahas_key(SESSION_KEY):
+            wait = await in_thread(_send_wait)(request=request)
+            if wait is not None:
+                response = JsonResponse({"detail": throttled_detail(wait)}, status=429)
+                response["Retry-After"] = str(max(1, round(wait)))
+                return response
+        return await get_response(request)
 
     return middleware

@@ -7,6 +7,7 @@ refuses to start without `SECRET_KEY` and `SITE_URL`.
 """
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.yandex",
     "allauth.socialaccount.providers.telegram",
     "allauth.usersessions",
+    "axes",
     "accounts",
     "wallets",
     "payments",
@@ -102,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.private_no_store",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -115,6 +118,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.api_json_errors",
+    # Answers a locked-out password sign-in (admin) with config.views.signin_locked_out.
+    "axes.middleware.AxesMiddleware",
 ]
 # The streamed endpoints run a shorter chain whose hooks stay in the event loop (config/stream.py
 # says why and what is left out); config/asgi.py sends STREAM_PATHS to it.
@@ -125,10 +130,12 @@ STREAM_DRAIN_TIMEOUT = 8
 STREAM_MIDDLEWARE = [
     "config.stream.InLoopSecurityMiddleware",
     "config.stream.InLoopSessionMiddleware",
+    "config.middleware.private_no_store",
     "config.stream.InLoopLocaleMiddleware",
     "config.stream.InLoopCsrfViewMiddleware",
     "accounts.middleware.session_lifetime",
     "config.stream.InLoopAuthenticationMiddleware",
+    "config.middleware.stream_rate_limit",
     "config.middleware.api_json_errors",
 ]
 
@@ -136,6 +143,8 @@ ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -374,9 +383,20 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.api.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies under the input policy (config/input.py); the upload names its form parsers.
+    "DEFAULT_PARSER_CLASSES": ["config.api.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Per-user rate limits ("N/s", "N/m", "N/h", "N/d"): past one, 429 with Retry-After
+# (config.api.UserRateThrottle; the chat stream's in config.middleware.stream_rate_limit).
+RATE_LIMITS = {
+    "payment_create": env("RATE_LIMIT_PAYMENT_CREATE", default="5/m"),
+    "chat_create": env("RATE_LIMIT_CHAT_CREATE", default="20/m"),
+    "chat_send": env("RATE_LIMIT_CHAT_SEND", default="20/m"),
+    "upload": env("RATE_LIMIT_UPLOAD", default="60/h"),
+    "media_generate": env("RATE_LIMIT_MEDIA_GENERATE", default="10/m"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Balance service API",
@@ -386,6 +406,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The chat stream and the webhook are plain views: config.schema describes them.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.plain_views"],
 }
 
 # Logging ----------------------------------------------------------------------------------------
@@ -454,10 +476,35 @@ if TELEGRAM_BOT_TOKEN:
 SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=90 * 24 * 3600)
 SESSION_TOUCH_INTERVAL = env.int("SESSION_TOUCH_INTERVAL", default=3600)
 USERSESSIONS_TRACK_ACTIVITY = False
+# Accounts the sign-in form created for an address whose code was never confirmed are removed
+# this long after (accounts.services.users_unverified_remove, hourly).
+ACCOUNTS_UNVERIFIED_TTL_SECONDS = env.int("ACCOUNTS_UNVERIFIED_TTL_SECONDS", default=24 * 3600)
+CELERY_BEAT_SCHEDULE["accounts-unverified-users-remove"] = {
+    "task": "accounts.tasks.users_unverified_remove",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["accounts-sessions-cleanup"] = {
     "task": "accounts.tasks.sessions_cleanup",
     "schedule": 24 * 3600,
 }
+
+# Password sign-in (the admin's; site users sign in by code or provider) is locked after
+# ADMIN_LOGIN_FAILURE_LIMIT failures for ADMIN_LOGIN_LOCKOUT_MINUTES, separately by account and by
+# address (django-axes; attempts kept in Redis when there is one, else in its database table:
+# a per-process local-memory cache would not count across workers).
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The admin form's field (axes would look for USERNAME_FIELD, `casdoor_id`, and find nothing:
+# every account would then share one counter).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_CLIENT_IP_CALLABLE = "config.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.views.signin_locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 # --- wallets ---
 # An open hold older than this was left by a crash: the expiry sweep releases it.
@@ -481,6 +528,9 @@ YOOKASSA_RECEIPT_ITEM = env("YOOKASSA_RECEIPT_ITEM", default="Пополнени
 YOOKASSA_RECEIPT_VAT_CODE = env.int("YOOKASSA_RECEIPT_VAT_CODE", default=1)
 # A payment still unfinished this long after creation is asked about (lost webhook).
 PAYMENTS_SYNC_AFTER_SECONDS = env.int("PAYMENTS_SYNC_AFTER_SECONDS", default=300)
+# At most this many unfinished top-ups per user created within the window (429 past it).
+PAYMENTS_MAX_PENDING = env.int("PAYMENTS_MAX_PENDING", default=5)
+PAYMENTS_PENDING_WINDOW_SECONDS = env.int("PAYMENTS_PENDING_WINDOW_SECONDS", default=3600)
 CELERY_BEAT_SCHEDULE["payments-sync"] = {"task": "payments.tasks.payments_sync", "schedule": 300.0}
 
 # --- chats ---
@@ -517,6 +567,9 @@ S3_OBJECT_ACL = env("S3_OBJECT_ACL", default="public-read")
 MEDIA_UPLOAD_MAX_BYTES = env.int("MEDIA_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 # The upload's multipart body: the picture plus room for its headers and the form's fields.
 REQUEST_BODY_LIMITS = {"/api/upload": MEDIA_UPLOAD_MAX_BYTES + 64 * 1024}
+# What one user may upload in a window of days (uploads are kept): 429 past it.
+MEDIA_UPLOAD_QUOTA_BYTES = env.int("MEDIA_UPLOAD_QUOTA_BYTES", default=500 * 1024 * 1024)
+MEDIA_UPLOAD_QUOTA_DAYS = env.int("MEDIA_UPLOAD_QUOTA_DAYS", default=30)
 # Width × height; a 48 MP phone photo fits, a decompression bomb does not.
 MEDIA_UPLOAD_MAX_PIXELS = env.int("MEDIA_UPLOAD_MAX_PIXELS", default=50_000_000)
 # Generated files copied from Fal (videos are the large ones).

@@ -4,13 +4,13 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import selectors as catalog
+from config.api import ErrorSerializer, FormParser, JSONParser, MultiPartParser, throttle_for
 from media import services
 from media.models import Generation
 from media.serializers import (
@@ -28,24 +28,36 @@ from wallets.services import InsufficientFunds
 )
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser])
+@throttle_classes([throttle_for("upload")])
 def upload(request: Request) -> Response:
     """Stores a picture for a vision prompt (JPEG, PNG, WebP or GIF) and returns its URL."""
-    file = request.FILES.get("file")
-    if file is None:
-        raise ValidationError(_("Выберите файл изображения."))
+    fields = UploadRequestSerializer(data=request.data)
+    fields.is_valid(raise_exception=True)
     try:
-        stored = services.upload_create(user=request.user, file=file)
+        stored = services.upload_create(user=request.user, file=fields.validated_data["file"])
     except services.ImageRejected as exc:
         raise ValidationError(str(exc)) from exc
+    except services.UploadQuotaExceeded as exc:
+        return Response(
+            {"detail": str(exc)},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     return Response(UploadSerializer(stored).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(
     request=GenerateRequestSerializer,
-    responses={202: GenerationSerializer, 402: None, 404: None, 503: GenerationSerializer},
+    responses={
+        202: GenerationSerializer,
+        402: ErrorSerializer,
+        404: ErrorSerializer,
+        503: GenerationSerializer,
+    },
 )
 @api_view(["POST"])
 @parser_classes([JSONParser])
+@throttle_classes([throttle_for("media_generate")])
 def generate(request: Request) -> Response:
     """Starts an image or video generation; answers at once, then poll its status."""
     fields = GenerateRequestSerializer(data=request.data)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from config.api import DateTimeField
+from config.api import DateTimeField, StrictSerializer
+from config.input import NONBLANK_TEXT_PATTERN
 from media.models import Generation, Upload
 
 
@@ -16,7 +18,8 @@ class GenerationSerializer(serializers.ModelSerializer):
     id = serializers.CharField()
     status = serializers.ChoiceField(choices=Generation.Status.choices)
     price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    result_urls = serializers.ListField(child=serializers.URLField())
+    # Absolute from S3, site-relative (/uploads/...) from local disk.
+    result_urls = serializers.ListField(child=serializers.CharField())
     message_id = serializers.SerializerMethodField()
     created_at = DateTimeField()
 
@@ -43,18 +46,40 @@ class GenerationSerializer(serializers.ModelSerializer):
         return message.pk if message is not None else None
 
 
-class GenerateRequestSerializer(serializers.Serializer):
-    model = serializers.CharField(max_length=200)
-    prompt = serializers.CharField(max_length=4000, allow_blank=True)
+class GenerateRequestSerializer(StrictSerializer):
+    """An image or video to generate: the media model and what to draw."""
+
+    model = serializers.CharField(min_length=1, max_length=200, trim_whitespace=False)
+    # Something to draw: text with at least one character that is not a space (the service
+    # strips it; the schema says the same with its pattern).
+    prompt = serializers.RegexField(
+        NONBLANK_TEXT_PATTERN,
+        max_length=4000,
+        trim_whitespace=False,
+        error_messages={
+            "invalid": _("Опишите, что нужно сгенерировать."),
+            "blank": _("Опишите, что нужно сгенерировать."),
+        },
+    )
 
 
-class UploadRequestSerializer(serializers.Serializer):
-    file = serializers.ImageField()
+@extend_schema_field({"type": "string", "format": "binary"})
+class _PictureField(serializers.FileField):
+    """A picture sent as a multipart file; media.services.image_clean decides whether it is one."""
+
+
+class UploadRequestSerializer(StrictSerializer):
+    """A picture for a vision prompt (JPEG, PNG, WebP or GIF), as a multipart file."""
+
+    file = _PictureField(error_messages={"required": _("Выберите файл изображения.")})
 
 
 @extend_schema_serializer(component_name="UploadResponse")
 class UploadSerializer(serializers.ModelSerializer):
-    """A stored picture: its public URL, to attach to a vision prompt."""
+    """A stored picture: its public URL, to attach to a vision prompt (absolute from S3,
+    site-relative from local disk)."""
+
+    url = serializers.CharField()
 
     class Meta:
         model = Upload

@@ -56,6 +56,15 @@ class ImageRejected(Exception):
     """The file is not an image we accept; the message says why, in the user's language."""
 
 
+class UploadQuotaExceeded(Exception):
+    """The user's uploads of the last MEDIA_UPLOAD_QUOTA_DAYS already take
+    MEDIA_UPLOAD_QUOTA_BYTES; `retry_after` seconds from now enough of them leave the window."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class PromptEmpty(ValueError):
     pass
 
@@ -115,17 +124,47 @@ def _storage_name(folder: str, extension: str) -> str:
     return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4()}.{extension}"
 
 
+def _upload_quota_check(*, user, size: int) -> None:
+    """Uploads are never deleted, so what one user may store is bounded per window: at most
+    MEDIA_UPLOAD_QUOTA_BYTES in the last MEDIA_UPLOAD_QUOTA_DAYS. Not locked: parallel uploads
+    (few, RATE_LIMITS["upload"]) may pass it by a file each, which is the price of not holding a
+    row lock while the file goes to storage."""
+    quota = settings.MEDIA_UPLOAD_QUOTA_BYTES
+    since = timezone.now() - timedelta(days=settings.MEDIA_UPLOAD_QUOTA_DAYS)
+    stored = list(
+        Upload.objects.filter(owner=user, created_at__gte=since)
+        .order_by("created_at")
+        .values_list("created_at", "size")
+    )
+    over = sum(stored_size for _, stored_size in stored) + size - quota
+    if over <= 0:
+        return
+    # Seconds until the oldest uploads whose bytes must go have left the window.
+    freed, leaves = 0, since
+    for created_at, stored_size in stored:
+        freed, leaves = freed + stored_size, created_at
+        if freed >= over:
+            break
+    raise UploadQuotaExceeded(
+        _("Лимит хранилища: не больше %(limit)s МБ картинок за %(days)s дн. Повторите позже.")
+        % {"limit": megabytes(quota), "days": settings.MEDIA_UPLOAD_QUOTA_DAYS},
+        retry_after=max(1, int((leaves - since).total_seconds()) + 1),
+    )
+
+
 def upload_create(*, user, file: UploadedFile) -> Upload:
     """Stores the user's picture for a vision prompt; nothing is stored if it is refused.
 
     Raises:
         ImageRejected: see `image_clean`.
+        UploadQuotaExceeded: see `_upload_quota_check`.
     """
     limit = settings.MEDIA_UPLOAD_MAX_BYTES
     if file.size is not None and file.size > limit:
         # Refuse by the declared size before reading a large file into memory.
         raise ImageRejected(_("Файл больше %(limit)s МБ.") % {"limit": megabytes(limit)})
     clean = image_clean(file.read(limit + 1), max_bytes=limit)
+    _upload_quota_check(user=user, size=len(clean.data))
     name = default_storage.save(_storage_name("uploads", clean.extension), ContentFile(clean.data))
     try:
         return Upload.objects.create(

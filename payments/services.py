@@ -10,8 +10,8 @@ Network calls to YooKassa happen outside any transaction: no row is locked while
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.models import User
+from config.input import json_loads
 from payments import yookassa
 from payments.models import Payment, PaymentNotification, Refund
 from wallets.formatting import format_money
@@ -46,6 +48,15 @@ class TopupAmountInvalid(ValueError):
     """The amount is not a number of kopecks within TOPUP_MIN_AMOUNT..TOPUP_MAX_AMOUNT."""
 
 
+class TooManyPendingPayments(Exception):
+    """The user already has PAYMENTS_MAX_PENDING unfinished top-ups from the last
+    PAYMENTS_PENDING_WINDOW_SECONDS; `retry_after` seconds from now the oldest leaves the window."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
 class PaymentMismatch(Exception):
     """YooKassa's object disagrees with our row (amount, currency or user): never credited."""
 
@@ -54,19 +65,23 @@ class RefundNotAllowed(ValueError):
     """The payment is not succeeded, or the amount exceeds what is left to refund."""
 
 
+_AMOUNT_TEXT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]{1,2})?")
+
+
 # Top-up ----------------------------------------------------------------------------------------
 def topup_amount_parse(value) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        amount = None
     low, high = settings.TOPUP_MIN_AMOUNT, settings.TOPUP_MAX_AMOUNT
-    if (
-        amount is None
-        or not amount.is_finite()
-        or amount != amount.quantize(KOPECK)
-        or not low <= amount <= high
-    ):
+    try:
+        # A string is written as the page writes it ("500", "500.5"): not " 500", "5e2" or "0500",
+        # which Decimal would read (the API's schema describes exactly this).
+        if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(value):
+            raise ValueError(value)
+        amount = Decimal(str(value))
+        # Bounds before the kopeck: quantizing "1e400" raises InvalidOperation (it was a 500).
+        valid = amount.is_finite() and low <= amount <= high and amount == amount.quantize(KOPECK)
+    except (InvalidOperation, ValueError):
+        valid = False
+    if not valid:
         raise TopupAmountInvalid(
             _("Сумма пополнения — от %(low)s до %(high)s, с точностью до копейки.")
             % {"low": format_money(low), "high": format_money(high)}
@@ -92,6 +107,22 @@ def _receipt(*, user, amount: Decimal) -> dict:
     }
 
 
+@transaction.atomic
+def _pending_payment_create(*, user, amount: Decimal, description: str) -> Payment:
+    """Our row, unless the user already has PAYMENTS_MAX_PENDING unfinished top-ups in the
+    window (each one a YooKassa call and a row; an abandoned widget leaves one behind, which
+    YooKassa cancels in time, so only the window's count). The user's row is locked: parallel
+    creates count one after another."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    since = timezone.now() - timedelta(seconds=settings.PAYMENTS_PENDING_WINDOW_SECONDS)
+    open_ones = Payment.objects.filter(user=user, created_at__gte=since).exclude(status__in=Payment.FINAL)
+    created = sorted(open_ones.values_list("created_at", flat=True))
+    if len(created) >= settings.PAYMENTS_MAX_PENDING:
+        oldest_leaves = created[-settings.PAYMENTS_MAX_PENDING] - since
+        raise TooManyPendingPayments(retry_after=max(1, int(oldest_leaves.total_seconds()) + 1))
+    return Payment.objects.create(user=user, amount=amount, description=description)
+
+
 def payment_create(*, user, amount: Decimal) -> Payment:
     """Creates our row, then the YooKassa payment for the embedded widget.
 
@@ -102,14 +133,15 @@ def payment_create(*, user, amount: Decimal) -> Payment:
     the error is raised: without a confirmation token nobody can pay it.
 
     Raises:
-        TopupAmountInvalid, yookassa.YooKassaNotConfigured, YooKassaUnavailable, YooKassaRefused.
+        TopupAmountInvalid, TooManyPendingPayments, yookassa.YooKassaNotConfigured,
+        YooKassaUnavailable, YooKassaRefused.
     """
     amount = topup_amount_parse(amount)
     if not yookassa.is_configured():
         raise yookassa.YooKassaNotConfigured(_("Оплата не настроена: обратитесь в поддержку."))
     # The seed's description; people who signed up without an email are named by their id.
     description = f"Пополнение {user.email or user.casdoor_id}"[:128]
-    payment = Payment.objects.create(user=user, amount=amount, description=description)
+    payment = _pending_payment_create(user=user, amount=amount, description=description)
     body = {
         "amount": {"value": str(amount), "currency": "RUB"},
         "confirmation": {"type": "embedded"},
@@ -254,7 +286,7 @@ class NotificationResult:
 
 
 def _parse_notification(body: bytes) -> tuple[str, str]:
-    data = json.loads(body)
+    data = json_loads(body)
     if not isinstance(data, dict) or data.get("type") != "notification":
         raise ValueError("not a YooKassa notification")
     event, obj = data.get("event"), data.get("object")
@@ -281,10 +313,11 @@ def notification_process(*, body: bytes, source_ip: str | None) -> NotificationR
     API by id. Answers 200 to what must not be retried (unknown ids and events, mismatches),
     400 to malformed bodies, 502 when YooKassa's API cannot be asked (YooKassa retries).
     """
-    text = body.decode("utf-8", errors="replace")
+    # Stored as text PostgreSQL accepts, whatever arrived: a NUL byte becomes U+FFFD too.
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     try:
         event, object_id = _parse_notification(body)
-    except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+    except ValueError as exc:  # InputRejected (config.input) included
         PaymentNotification.objects.create(
             source_ip=source_ip, body=text, outcome=PaymentNotification.Outcome.MALFORMED, error=str(exc)
         )

@@ -1,4 +1,3 @@
-import ipaddress
 import logging
 
 from django.conf import settings
@@ -11,11 +10,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import ErrorSerializer, throttle_for
+from config.net import client_ip, in_networks
 from payments import services, yookassa
 from payments.models import Payment
 from payments.serializers import PaymentStatusSerializer, TopupRequestSerializer, TopupSerializer
@@ -23,13 +24,28 @@ from payments.serializers import PaymentStatusSerializer, TopupRequestSerializer
 logger = logging.getLogger(__name__)
 
 
+class _TooManyPending(APIException):
+    status_code = 429
+
+    def __init__(self, wait: int) -> None:
+        # DRF's handler sends `wait` as Retry-After.
+        self.wait = wait
+        super().__init__(
+            _(
+                "У вас уже есть неоплаченные пополнения: завершите одно из них или повторите через %(seconds)s с."
+            )
+            % {"seconds": wait}
+        )
+
+
 class _PaymentsUnavailable(APIException):
     status_code = 503
     default_detail = gettext_lazy("Платёжная система недоступна, попробуйте позже.")
 
 
-@extend_schema(request=TopupRequestSerializer, responses=TopupSerializer)
+@extend_schema(request=TopupRequestSerializer, responses={200: TopupSerializer, 503: ErrorSerializer})
 @api_view(["POST"])
+@throttle_classes([throttle_for("payment_create")])
 def payment_create(request: Request) -> Response:
     """Creates a top-up payment; the page renders YooKassa's widget with the token."""
     fields = TopupRequestSerializer(data=request.data if isinstance(request.data, dict) else {})
@@ -38,6 +54,8 @@ def payment_create(request: Request) -> Response:
         payment = services.payment_create(user=request.user, amount=fields.validated_data["amount"])
     except services.TopupAmountInvalid as exc:
         raise ValidationError(str(exc)) from exc
+    except services.TooManyPendingPayments as exc:
+        raise _TooManyPending(exc.retry_after) from exc
     except yookassa.YooKassaNotConfigured as exc:
         raise _PaymentsUnavailable(_("Оплата не настроена: обратитесь в поддержку.")) from exc
     except (yookassa.YooKassaUnavailable, yookassa.YooKassaRefused) as exc:
@@ -57,32 +75,12 @@ def payment_status(request: Request, payment_id) -> Response:
     return Response(PaymentStatusSerializer(payment).data)
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    """The caller's address; X-Forwarded-For counts only when our own proxy sent the request."""
-    peer = request.META.get("REMOTE_ADDR", "")
-    if _in_networks(peer, settings.TRUSTED_PROXIES):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        # The proxy appends the address it saw last: the rightmost entry is the one it vouches for.
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
-    return peer or None
-
-
-def _in_networks(address: str, networks: list[str]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
-
-
 @csrf_exempt
 @require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
     """YooKassa's notifications: only from its published addresses, acted on after re-fetching."""
-    ip = _client_ip(request)
-    if ip is None or not _in_networks(ip, settings.YOOKASSA_WEBHOOK_IPS):
+    ip = client_ip(request)
+    if ip is None or not in_networks(ip, settings.YOOKASSA_WEBHOOK_IPS):
         logger.warning("YooKassa webhook refused for %s (peer %s)", ip, request.META.get("REMOTE_ADDR"))
         return JsonResponse({"detail": _("Доступ запрещён.")}, status=403)
     result = services.notification_process(body=request.body, source_ip=ip)

@@ -28,7 +28,15 @@ MAY_IMPORT = {
 }
 # config is the project around the apps (settings, URLs, ASGI); apps may use only these of its
 # modules, which import no app.
-SHARED_CONFIG = {"config.admin", "config.api", "config.celery", "config.errors", "config.threads"}
+SHARED_CONFIG = {
+    "config.admin",
+    "config.api",
+    "config.celery",
+    "config.errors",
+    "config.input",
+    "config.net",
+    "config.threads",
+}
 RELATIONS = {"ForeignKey", "OneToOneField", "ManyToManyField"}
 
 

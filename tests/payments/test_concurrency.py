@@ -110,3 +110,23 @@ def test_a_database_outage_answers_5xx_so_yookassa_retries_and_the_retry_credits
     assert retry.status_code == 200
     assert Wallet.objects.get(pk=alice.pk).balance == Decimal("500.00")
     assert ledger_mismatches() == []
+
+
+def test_sixty_parallel_top_up_creations_leave_only_the_allowed_open_ones(alice, yookassa, settings):
+    # The rate limit is raised out of the way: the cap on open top-ups must hold by itself, under
+    # the user's row lock, however the requests interleave.
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "payment_create": "1000/m"}
+    settings.PAYMENTS_MAX_PENDING = 3
+
+    def create(_: int) -> int:
+        client = Client()
+        client.force_login(alice)
+        return client.post(
+            "/api/payment/create", {"amount": 500}, content_type="application/json"
+        ).status_code
+
+    codes = in_threads(60, create)
+
+    assert sorted(codes) == [200] * 3 + [429] * 57
+    assert Payment.objects.count() == 3
+    assert len(yookassa.payments) == 3

@@ -110,6 +110,10 @@ def test_under_chaos_the_ledger_explains_every_wallet_and_every_hold_closes(
     make_user, chat_model, chat_settings, openrouter, yookassa, asgi_server, settings, record
 ):
     settings.YOOKASSA_WEBHOOK_IPS = ["127.0.0.1"]  # the live server sees the test as its peer
+    # Six people send far faster than the per-user limits allow (tests/config/test_rate_limits.py
+    # proves those); here every request must reach the money paths.
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "chat_send": "1000/m", "payment_create": "1000/m"}
+    settings.PAYMENTS_MAX_PENDING = 1000
     openrouter.tokens = [f"word{i} " for i in range(12)]
     openrouter.pace = 0.005
     openrouter.plan = plan

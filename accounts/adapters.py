@@ -16,11 +16,13 @@ from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from accounts import services
 from accounts.models import User
+from config.net import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -29,6 +31,15 @@ class AccountAdapter(DefaultAccountAdapter):
         # Email sign-ups keep this; a social sign-up replaces it in populate_user.
         user.casdoor_id = services.casdoor_id_for_email_signup()
         return user
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's per-IP limits count (and user sessions record): the client's as
+        our proxy saw it. allauth's own reads REMOTE_ADDR, which behind Caddy is Caddy's for every
+        visitor: the whole site would share one budget."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
 
     def format_email_subject(self, subject: str) -> str:
         return f"{settings.SITE_NAME}: {subject}"

@@ -2,7 +2,8 @@
 
 The app believes `X-Forwarded-For` only from TRUSTED_PROXIES (Caddy's network in the shipped
 compose); anybody else could write any address there. Used wherever an address decides
-something: the YooKassa webhook's allowlist, the admin sign-in lockout (django-axes).
+something: the YooKassa webhook's allowlist, and allauth's per-address limits on the sign-in
+forms (accounts.adapters.AccountAdapter.get_client_ip).
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ refuses to start without `SECRET_KEY` and `SITE_URL`.
 """
 
 import os
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -90,7 +89,6 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.yandex",
     "allauth.socialaccount.providers.telegram",
     "allauth.usersessions",
-    "axes",
     "accounts",
     "wallets",
     "payments",
@@ -118,8 +116,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.api_json_errors",
-    # Answers a locked-out password sign-in (admin) with config.views.signin_locked_out.
-    "axes.middleware.AxesMiddleware",
 ]
 # The streamed endpoints run a shorter chain whose hooks stay in the event loop (config/stream.py
 # says why and what is left out); config/asgi.py sends STREAM_PATHS to it.
@@ -143,8 +139,6 @@ ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    # First: refuses a locked-out account or address before any password is checked.
-    "axes.backends.AxesBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -487,24 +481,6 @@ CELERY_BEAT_SCHEDULE["accounts-sessions-cleanup"] = {
     "task": "accounts.tasks.sessions_cleanup",
     "schedule": 24 * 3600,
 }
-
-# Password sign-in (the admin's; site users sign in by code or provider) is locked after
-# ADMIN_LOGIN_FAILURE_LIMIT failures for ADMIN_LOGIN_LOCKOUT_MINUTES, separately by account and by
-# address (django-axes; attempts kept in Redis when there is one, else in its database table:
-# a per-process local-memory cache would not count across workers).
-AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-# The admin form's field (axes would look for USERNAME_FIELD, `casdoor_id`, and find nothing:
-# every account would then share one counter).
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_HANDLER = (
-    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
-)
-AXES_CLIENT_IP_CALLABLE = "config.net.client_ip"
-AXES_LOCKOUT_CALLABLE = "config.views.signin_locked_out"
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False
 
 # --- wallets ---
 # An open hold older than this was left by a crash: the expiry sweep releases it.

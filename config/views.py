@@ -1,6 +1,5 @@
 import logging
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import (
@@ -119,12 +118,3 @@ def old_logout(request: HttpRequest) -> HttpResponse:
     # The old GET signed out at once; ours asks first (a link must not sign anyone out), so the
     # meaning differs and the redirect is temporary.
     return _redirect_with_query(request, "account_logout", permanent=False)
-
-
-def signin_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
-    """django-axes' answer to a password sign-in past AXES_FAILURE_LIMIT failures (by account or
-    by address): 429 with how long the lock lasts."""
-    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
-    response = render(request, "429.html", {"minutes": max(1, seconds // 60)}, status=429)
-    response["Retry-After"] = str(seconds)
-    return response

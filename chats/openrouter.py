@@ -167,7 +167,9 @@ class ChatStream:
     async def batches(self) -> AsyncIterator[list[Delta | Finish]]:
         """The events of each read from the connection, as soon as it arrives: content deltas,
         and last one `Finish`. Events that arrived together come out together (so the relay
-        writes them in one go when it fell behind); none waits for a later read.
+        writes them in one go when it fell behind); none waits for a later read. A read with
+        no event (a `: OPENROUTER PROCESSING` comment while the model thinks) comes out as an
+        empty list: the relay's sign of life (chats.services, crash recovery).
 
         A stream that ends without its usage or `[DONE]` (the connection dropped) ends with
         `Finish(usage=None, error=...)`; a read timeout raises `httpx.ReadTimeout`.
@@ -175,9 +177,7 @@ class ChatStream:
         events = _Events(self)
         try:
             async for data in self.response.aiter_bytes():
-                batch = events.feed(data)
-                if batch:
-                    yield batch
+                yield events.feed(data)
                 if events.failed:
                     return
             batch = events.feed(b"", last=True)

@@ -45,7 +45,7 @@ def history(chat: Chat, *, vision: bool) -> list[dict]:
     recent = (
         chat.messages.filter(
             role__in=[Message.Role.USER, Message.Role.ASSISTANT],
-            status__in=[Message.Status.COMPLETE, Message.Status.PARTIAL],
+            status__in=[Message.Status.COMPLETE, Message.Status.PARTIAL, Message.Status.INTERRUPTED],
         )
         .order_by("-created_at", "-id")
         .only("role", "content", "image_url", "image_urls")[: settings.CHAT_HISTORY_MESSAGES]

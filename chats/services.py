@@ -15,6 +15,14 @@ A reply is paid through a hold (`wallets.services`):
    own record of the generation, or, if that never comes, from an estimate of the streamed
    text (`reply_settle_from_generation`, `reply_settle_estimated`).
 
+3. Crash recovery: before the first content is relayed the reply records OpenRouter's generation
+   id (`reply_record_generation`), and while it streams it saves its progress (the text so far,
+   with the time) in the cache every CHAT_REPLY_HEARTBEAT_SECONDS. If the server dies mid-reply
+   the reply stays `pending` and its progress goes stale: `replies_sweep` (Celery beat, every
+   minute) finds it past CHAT_REPLY_GRACE_SECONDS, keeps the saved text, marks it `interrupted`
+   and settles the hold from OpenRouter's record of the generation (the same task as a stopped
+   reply, with its retries and estimate), or releases it when the upstream never started.
+
 The hold's reference is `msg:<assistant message id>`, which its ledger entry keeps, with the
 chat, the model and its display name in the metadata (the statement shows them).
 
@@ -24,12 +32,16 @@ prompt to the media service and keeps a message pointing at the generation.
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,7 +57,11 @@ from wallets import selectors as wallets
 from wallets.models import KOPECK, Hold
 from wallets.services import InsufficientFunds, hold_place, hold_release, hold_settle, round_up_to_kopeck
 
+logger = logging.getLogger(__name__)
+
 TITLE_LENGTH = 60
+# The most pending replies one sweep looks at (a crash leaves at most a server's open streams).
+SWEEP_BATCH = 1000
 
 
 class ModelNotFound(Exception):
@@ -278,6 +294,91 @@ def reply_finish(*, turn: Turn, end: StreamEnd) -> Decimal | None:
         else:
             reply_settle_estimated(message_id=turn.message_id)
     return wallets.balance_of(user_id=turn.user_id)
+
+
+# Crash recovery --------------------------------------------------------------------------------
+def reply_progress_key(message_id: int) -> str:
+    """The cache key of a streaming reply's progress: `{"text": …, "at": unix time}`."""
+    return f"chats:reply-progress:{message_id}"
+
+
+def reply_progress(*, text: str) -> dict:
+    return {"text": text, "at": time.time()}
+
+
+def reply_progress_timeout() -> int:
+    """How long a reply's saved progress is kept: past the grace and the next sweeps."""
+    return int(settings.CHAT_REPLY_GRACE_SECONDS) + 15 * 60
+
+
+def reply_record_generation(*, message_id: int, generation_id: str) -> None:
+    """Notes OpenRouter's generation id on the pending reply (one UPDATE), so that a reply whose
+    server dies can still be billed from OpenRouter's record of it."""
+    Message.objects.filter(pk=message_id, status=Message.Status.PENDING).update(
+        upstream_generation_id=generation_id[: Message._meta.get_field("upstream_generation_id").max_length]
+    )
+
+
+def replies_sweep(*, now: float | None = None) -> int:
+    """Finishes replies whose server stopped mid-stream; returns how many it finished.
+
+    A reply is abandoned when it is still `pending` and neither it started nor its progress
+    moved within CHAT_REPLY_GRACE_SECONDS (see the module docstring). Image and video replies
+    are pending while their generation runs and are not this sweep's.
+    """
+    now = time.time() if now is None else now
+    stale_before = now - settings.CHAT_REPLY_GRACE_SECONDS
+    pending = list(
+        Message.objects.filter(
+            role=Message.Role.ASSISTANT,
+            status=Message.Status.PENDING,
+            generation__isnull=True,
+            created_at__lt=datetime.fromtimestamp(stale_before, tz=UTC),
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if not pending:
+        return 0
+    progress = cache.get_many([reply_progress_key(pk) for pk in pending])
+    swept = 0
+    for message_id in pending:
+        saved = progress.get(reply_progress_key(message_id))
+        if saved is not None and saved["at"] >= stale_before:
+            continue  # still streaming
+        swept += reply_interrupt(message_id=message_id, text=saved["text"] if saved else "")
+    return swept
+
+
+def reply_interrupt(*, message_id: int, text: str) -> bool:
+    """Marks a reply whose server stopped as `interrupted` with `text` (what was received) and
+    closes its hold: charged by OpenRouter's record of the generation (a task, retried, then an
+    estimate of `text`), or released if the upstream never started. False when the reply was
+    no longer pending (it finished, or another sweep got there first)."""
+    with transaction.atomic():
+        # Claim by update: whoever moves it out of `pending` finishes it, exactly once.
+        claimed = Message.objects.filter(pk=message_id, status=Message.Status.PENDING).update(
+            status=Message.Status.INTERRUPTED,
+            content=text,
+            tokens_out=estimate_tokens(text),
+            error="server stopped mid-reply",
+        )
+        if claimed != 1:
+            return False
+        generation_id = Message.objects.values_list("upstream_generation_id", flat=True).get(pk=message_id)
+        reference = f"msg:{message_id}"
+        if not Hold.objects.filter(reference=reference, status=Hold.Status.OPEN).exists():
+            pass  # closed already (its TTL ran out): nothing left to bill
+        elif generation_id:
+            transaction.on_commit(lambda: tasks.reply_settle_from_generation.delay(message_id, generation_id))
+        elif text:
+            reply_settle_estimated(message_id=message_id)
+        else:
+            hold_release(reference=reference)
+    logger.warning(
+        "Reply %s interrupted (generation %r, %s characters kept)", message_id, generation_id, len(text)
+    )
+    return True
 
 
 def reply_settle(*, message_id: int, usage: openrouter.Usage) -> Hold:

@@ -488,6 +488,14 @@ CHAT_MAX_IMAGES = env.int("CHAT_MAX_IMAGES", default=4)
 CHAT_IMAGE_TOKENS = env.int("CHAT_IMAGE_TOKENS", default=1500)
 # The most previous messages sent upstream (then trimmed further to the model's context).
 CHAT_HISTORY_MESSAGES = env.int("CHAT_HISTORY_MESSAGES", default=50)
+# Crash recovery: a streaming reply writes its progress (the text so far) to the cache at most
+# every CHAT_REPLY_HEARTBEAT_SECONDS and at least once per upstream read. A reply still pending
+# with no progress for CHAT_REPLY_GRACE_SECONDS lost its server: the sweeper (every minute)
+# settles it and marks it interrupted. The grace must exceed OPENROUTER_READ_TIMEOUT (a live
+# stream reads at least that often or ends).
+CHAT_REPLY_HEARTBEAT_SECONDS = env.float("CHAT_REPLY_HEARTBEAT_SECONDS", default=2.0)
+CHAT_REPLY_GRACE_SECONDS = env.float("CHAT_REPLY_GRACE_SECONDS", default=90.0)
+CELERY_BEAT_SCHEDULE["chats-replies-sweep"] = {"task": "chats.tasks.replies_sweep", "schedule": 60.0}
 
 # --- media ---
 if S3_BUCKET_NAME:

@@ -32,6 +32,7 @@ prompt to the media service and keeps a message pointing at the generation.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -42,7 +43,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -153,7 +154,6 @@ def _reserve(*, turn: Turn, context_length: int) -> Hold:
     raise InsufficientFunds
 
 
-@transaction.atomic
 def reply_start(
     *, user, model_id: str, text: str, chat_id: int | None = None, image_urls: Sequence[str] = ()
 ) -> Turn:
@@ -182,47 +182,150 @@ def reply_start(
     # be pointed at arbitrary addresses (or at somebody else's pictures) through us.
     if not all(media_services.upload_url_is_owned(user=user, url=url) for url in image_urls):
         raise prompt.MessageRejected(_("Прикладывать можно только свои изображения, загруженные через сайт."))
-    if chat_id is None:
-        chat = Chat.objects.create(user=user, model=model.model_id, title=text.strip()[:TITLE_LENGTH])
-        history: list[dict] = []
-    else:
-        chat = Chat.objects.filter(pk=chat_id, user=user).first()
-        if chat is None:
-            raise ChatNotFound(chat_id)
-        history = prompt.history(chat, vision=model.supports_vision)
     question = Message(
-        chat=chat,
         role=Message.Role.USER,
         content=text,
         image_url=image_urls[0] if image_urls else "",
         image_urls=list(image_urls),
         model=model.model_id,
     )
-    messages, prompt_tokens = prompt.trim_to_context(
-        history, prompt.payload(question, vision=model.supports_vision), context_length=model.context_length
-    )
-    answer = Message(
-        chat=chat, role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING
-    )
-    # One INSERT for both (the stream's first token waits on this transaction).
-    Message.objects.bulk_create([question, answer])
+    answer = Message(role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING)
+    title = text.strip()[:TITLE_LENGTH] if chat_id is None else None
+    recent = _turn_record(user_id=user.pk, chat_id=chat_id, title=title, question=question, answer=answer)
+    if recent is None:
+        raise ChatNotFound(chat_id)
     turn = Turn(
         user_id=user.pk,
-        chat_id=chat.pk,
+        chat_id=answer.chat_id,
         message_id=answer.pk,
         model_id=model.model_id,
         model_name=model.name,
         cost_input=model.cost_input,
         cost_output=model.cost_output,
-        messages=messages,
-        prompt_tokens=prompt_tokens,
+        messages=[],
+        prompt_tokens=0,
         max_tokens=0,
         hold_reference=f"msg:{answer.pk}",
         chat_created=chat_id is None,
     )
-    # Last, so the wallet row is locked only for the moment before the commit.
-    _reserve(turn=turn, context_length=model.context_length)
+    try:
+        turn.messages, turn.prompt_tokens = prompt.trim_to_context(
+            prompt.history_of(recent, vision=model.supports_vision),
+            prompt.payload(question, vision=model.supports_vision),
+            context_length=model.context_length,
+        )
+        _reserve(turn=turn, context_length=model.context_length)
+    except Exception:
+        # Refused (402, or too long for the model): the turn leaves no trace.
+        _turn_discard(turn=turn, question_id=question.pk)
+        raise
     return turn
+
+
+# The turn's records in one statement (one round trip on the first token's path): the chat,
+# created or touched (which also proves it is the user's), the question and the pending reply,
+# and the chat's recent history as it was before them. Its shape is `Message`'s columns.
+_TURN_SQL = """
+WITH chat AS (
+    {chat}
+), added AS (
+    INSERT INTO chats_message (chat_id, role, content, image_url, image_urls, attachment_url, model,
+                               tokens_in, tokens_out, cost, status, upstream_generation_id, error,
+                               generation_id, created_at)
+    SELECT chat.id, m.role, m.content, m.image_url, m.image_urls::jsonb, '', %(model)s, 0, 0, 0, m.status,
+           '', '', NULL, %(now)s
+    FROM chat, (VALUES (1, %(question_role)s, %(text)s, %(image_url)s, %(image_urls)s, %(question_status)s),
+                       (2, %(answer_role)s, '', '', '[]', %(answer_status)s))
+               AS m (n, role, content, image_url, image_urls, status)
+    ORDER BY m.n
+    RETURNING id, role
+)
+SELECT true, chat.id, added.id, added.role, NULL, NULL, NULL FROM chat, added
+UNION ALL
+(SELECT false, h.chat_id, h.id, h.role, h.content, h.image_url, h.image_urls
+ FROM chats_message h
+ WHERE h.chat_id = (SELECT id FROM chat) AND h.role = ANY(%(history_roles)s)
+   AND h.status = ANY(%(history_statuses)s)
+ ORDER BY h.created_at DESC, h.id DESC
+ LIMIT %(history_limit)s)
+"""
+_TURN_CHAT_TOUCH = (
+    "UPDATE chats_chat SET updated_at = %(now)s WHERE id = %(chat_id)s AND user_id = %(user_id)s RETURNING id"
+)
+_TURN_CHAT_CREATE = (
+    "INSERT INTO chats_chat (user_id, model, title, created_at, updated_at) "
+    "VALUES (%(user_id)s, %(model)s, %(title)s, %(now)s, %(now)s) RETURNING id"
+)
+
+
+def _turn_record(
+    *, user_id: int, chat_id: int | None, title: str | None, question: Message, answer: Message
+) -> list[Message] | None:
+    """Stores `question` and `answer` in the chat (a new one titled `title` when `chat_id` is
+    None) and returns the chat's recent finished messages before them, newest first; None when
+    the chat is not the user's (nothing stored)."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        return _turn_record_orm(
+            user_id=user_id, chat_id=chat_id, title=title, question=question, answer=answer, now=now
+        )
+    params = {
+        "user_id": user_id,
+        "chat_id": chat_id,
+        "title": title,
+        "model": question.model,
+        "now": now,
+        "text": question.content,
+        "image_url": question.image_url,
+        "image_urls": json.dumps(question.image_urls),
+        "question_role": question.role,
+        "question_status": question.status,
+        "answer_role": answer.role,
+        "answer_status": answer.status,
+        "history_roles": list(prompt.HISTORY_ROLES),
+        "history_statuses": list(prompt.HISTORY_STATUSES),
+        "history_limit": settings.CHAT_HISTORY_MESSAGES,
+    }
+    sql = _TURN_SQL.format(chat=_TURN_CHAT_CREATE if chat_id is None else _TURN_CHAT_TOUCH)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    recent = []
+    for added, row_chat_id, message_id, role, content, image_url, image_urls in rows:
+        if added:
+            stored = question if role == question.role else answer
+            stored.pk, stored.chat_id, stored.created_at = message_id, row_chat_id, now
+            stored._state.adding, stored._state.db = False, connection.alias
+        else:
+            images = json.loads(image_urls) if isinstance(image_urls, str) else image_urls
+            recent.append(
+                Message(id=message_id, role=role, content=content, image_url=image_url, image_urls=images)
+            )
+    return recent if answer.pk is not None else None
+
+
+@transaction.atomic
+def _turn_record_orm(*, user_id, chat_id, title, question, answer, now) -> list[Message] | None:
+    """`_TURN_SQL` in steps (SQLite)."""
+    if chat_id is None:
+        chat = Chat.objects.create(user_id=user_id, model=question.model, title=title)
+    else:
+        chat = Chat.objects.filter(pk=chat_id, user_id=user_id).first()
+        if chat is None:
+            return None
+        chat.save(update_fields=["updated_at"])
+    recent = prompt.recent(chat)
+    question.chat = answer.chat = chat
+    Message.objects.bulk_create([question, answer])
+    return recent
+
+
+def _turn_discard(*, turn: Turn, question_id: int) -> None:
+    """Removes a turn that could not start (nothing was sent upstream, nothing held)."""
+    if turn.chat_created:
+        Chat.objects.filter(pk=turn.chat_id).delete()
+    else:
+        Message.objects.filter(pk__in=[question_id, turn.message_id]).delete()
 
 
 def _settle(
@@ -261,38 +364,36 @@ def reply_finish(*, turn: Turn, end: StreamEnd) -> Decimal | None:
     that ended without usage is settled by a task from OpenRouter's record of the generation;
     the balance returned then still holds its reservation (the live balance follows).
     """
-    now = timezone.now()
-    with transaction.atomic():
-        Chat.objects.filter(pk=turn.chat_id).update(updated_at=now)
-        failed_early = end.error and not end.text
-        if failed_early or (end.stopped and not end.text and not end.generation_id):
-            # Nothing was delivered: the provider does not bill a failed request, and one
-            # stopped before it even started cannot be looked up.
-            hold_release(reference=turn.hold_reference)
-            status = Message.Status.ERROR if failed_early else Message.Status.PARTIAL
-            Message.objects.filter(pk=turn.message_id).update(status=status, error=end.error)
-            return None
-        status = Message.Status.PARTIAL if end.stopped or end.error else Message.Status.COMPLETE
-        fields = {"content": end.text, "status": status, "error": end.error}
-        if end.usage is not None:
-            hold = _settle(
-                message_id=turn.message_id,
-                hold_reference=turn.hold_reference,
-                prices=(turn.cost_input, turn.cost_output),
-                usage=end.usage,
-                fields=fields,
-            )
-            # The charge's ledger entry already knows the balance it left.
-            return hold.entry.balance_after if hold.entry else wallets.balance_of(user_id=turn.user_id)
-        Message.objects.filter(pk=turn.message_id).update(
-            tokens_in=turn.prompt_tokens, tokens_out=estimate_tokens(end.text), **fields
+    # No transaction: each step is one statement, the hold's first, so a crash between them
+    # leaves the reply pending with its hold closed, which the sweeper finishes without
+    # charging again. (The chat was marked active when the turn started.)
+    failed_early = end.error and not end.text
+    if failed_early or (end.stopped and not end.text and not end.generation_id):
+        # Nothing was delivered: the provider does not bill a failed request, and one
+        # stopped before it even started cannot be looked up.
+        hold_release(reference=turn.hold_reference)
+        status = Message.Status.ERROR if failed_early else Message.Status.PARTIAL
+        Message.objects.filter(pk=turn.message_id).update(status=status, error=end.error)
+        return None
+    status = Message.Status.PARTIAL if end.stopped or end.error else Message.Status.COMPLETE
+    fields = {"content": end.text, "status": status, "error": end.error}
+    if end.usage is not None:
+        hold = _settle(
+            message_id=turn.message_id,
+            hold_reference=turn.hold_reference,
+            prices=(turn.cost_input, turn.cost_output),
+            usage=end.usage,
+            fields=fields,
         )
-        if end.generation_id:
-            transaction.on_commit(
-                lambda: tasks.reply_settle_from_generation.delay(turn.message_id, end.generation_id)
-            )
-        else:
-            reply_settle_estimated(message_id=turn.message_id)
+        # The settle returned the wallet as it left it.
+        return hold.wallet.balance
+    Message.objects.filter(pk=turn.message_id).update(
+        tokens_in=turn.prompt_tokens, tokens_out=estimate_tokens(end.text), **fields
+    )
+    if end.generation_id:
+        tasks.reply_settle_from_generation.delay(turn.message_id, end.generation_id)
+    else:
+        reply_settle_estimated(message_id=turn.message_id)
     return wallets.balance_of(user_id=turn.user_id)
 
 

@@ -472,6 +472,8 @@ PAYMENTS_SYNC_AFTER_SECONDS = env.int("PAYMENTS_SYNC_AFTER_SECONDS", default=300
 CELERY_BEAT_SCHEDULE["payments-sync"] = {"task": "payments.tasks.payments_sync", "schedule": 300.0}
 
 # --- chats ---
+# A chat model's catalog row is cached this long for the send path (a save clears it at once).
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
 # OpenRouter: a connection must open within the connect timeout, and a reply may go silent at
 # most the read timeout between two chunks (a hung upstream ends the reply instead of holding
 # the user's money and a worker forever).

@@ -265,14 +265,16 @@ def _hold_insert_reserving(*, now, **fields) -> Hold | None:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_HOLD_PLACE_SQL, {**fields, "metadata": json.dumps(fields["metadata"]), "now": now})
+            cursor.execute(
+                _HOLD_PLACE_SQL, {**fields, "metadata": json.dumps(fields["metadata"]), "now": now}
+            )
             row = cursor.fetchone()
         if row is None:
             return None
         return _loaded(Hold(id=row[0], status=Hold.Status.OPEN, created_at=now, **fields))
-    reserved = Wallet.objects.filter(pk=fields["wallet_id"], balance__gte=F("held") + fields["amount"]).update(
-        held=F("held") + fields["amount"]
-    )
+    reserved = Wallet.objects.filter(
+        pk=fields["wallet_id"], balance__gte=F("held") + fields["amount"]
+    ).update(held=F("held") + fields["amount"])
     if reserved != 1:
         return None
     return Hold.objects.create(**fields)
@@ -314,6 +316,7 @@ def _close(
     if closed is None:
         return Hold.objects.get(reference=reference), False
     hold, wallet = closed
+    hold.wallet = wallet
     _announce(hold.wallet_id, balance_moved=hold.charged > 0, wallet=wallet)
     return hold, True
 

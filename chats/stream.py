@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-import httpx
+import orjson
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
@@ -69,13 +69,13 @@ def _refusal(exc: Exception) -> JsonResponse:
 
 
 def _line(data: dict) -> bytes:
-    return json.dumps(data, ensure_ascii=False).encode() + b"\n"
+    return orjson.dumps(data) + b"\n"
 
 
 def _failure_text(exc: Exception | None) -> str:
     """What the user reads when the reply failed before any content (None: the model itself
     reported an error)."""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, openrouter.UpstreamTimeout):
         return _("Модель не ответила вовремя. Деньги не списаны, попробуйте ещё раз.")
     status = getattr(exc, "status", 502) if exc is not None else 502
     if status is None:
@@ -91,7 +91,7 @@ def _failure_text(exc: Exception | None) -> str:
     return _("Модель сейчас недоступна. Деньги не списаны: попробуйте ещё раз или выберите другую модель.")
 
 
-_UPSTREAM_FAILURES = (openrouter.OpenRouterError, httpx.TimeoutException)
+_UPSTREAM_FAILURES = (openrouter.OpenRouterError,)
 
 
 class _BadRequest(ValueError):

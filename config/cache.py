@@ -16,6 +16,7 @@ import threading
 import weakref
 
 import redis.asyncio
+from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -41,7 +42,13 @@ class RedisCache(DjangoRedisCache):
         server = self._servers[self._cache._get_connection_pool_index(write=write)]
         clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
         if server not in clients:
-            clients[server] = redis.asyncio.Redis.from_url(server)
+            # A bounded pool that waits for a free connection: with redis-py's default pool a
+            # burst of more than 100 concurrent commands (1,000 open streams saving progress,
+            # or starting together) failed with "Too many connections".
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                server, max_connections=settings.REDIS_ASYNC_MAX_CONNECTIONS, timeout=10
+            )
+            clients[server] = redis.asyncio.Redis(connection_pool=pool)
         return clients[server]
 
     async def aget(self, key, default=None, version=None):

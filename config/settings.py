@@ -176,6 +176,9 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     # config.cache.RedisCache: Django's, sharing one connection pool per process (see there).
     CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
+    # Per process and event loop: the cache's asyncio client (sessions on the stream's path,
+    # replies' progress); commands beyond it wait for a free connection.
+    REDIS_ASYNC_MAX_CONNECTIONS = env.int("REDIS_ASYNC_MAX_CONNECTIONS", default=50)
     SESSION_ENGINE = "config.sessions"
     # channels-redis waits for a socket's messages with a blocking pop of up to 5 s (brpop_timeout);
     # redis-py 8 gives every read a 5 s socket_timeout by default, which cut that wait short and

@@ -482,7 +482,9 @@ CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
 # the user's money and a worker forever).
 OPENROUTER_CONNECT_TIMEOUT = env.float("OPENROUTER_CONNECT_TIMEOUT", default=5.0)
 OPENROUTER_READ_TIMEOUT = env.float("OPENROUTER_READ_TIMEOUT", default=60.0)
-OPENROUTER_MAX_CONNECTIONS = env.int("OPENROUTER_MAX_CONNECTIONS", default=500)
+# One connection per open reply: above what one process streams at once (1,000 streams on two
+# workers put 500+ on one; waiting for a free connection counts against the connect timeout).
+OPENROUTER_MAX_CONNECTIONS = env.int("OPENROUTER_MAX_CONNECTIONS", default=2000)
 # The completion budget of one reply (max_tokens upstream; lowered to what the wallet can pay)
 # and the least a reply may get before we answer 402 instead.
 CHAT_MAX_COMPLETION_TOKENS = env.int("CHAT_MAX_COMPLETION_TOKENS", default=4096)

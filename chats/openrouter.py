@@ -212,11 +212,27 @@ class ChatStream:
         except TimeoutError as exc:
             raise UpstreamTimeout(f"OpenRouter went silent: {exc!r}") from exc
         except aiohttp.ClientError as exc:
-            # The connection dropped or the chunked body broke off.
+            # The connection dropped or the chunked body broke off. aiohttp raises that before
+            # handing over what it had already received (the events sent just before the
+            # drop, which OpenRouter bills and the user should see): those come first.
+            batch = events.feed(_unread(self.response.content), last=True)
+            if batch:
+                yield batch
+            if events.failed:
+                return
             if not events.done:
                 yield [Finish(usage=events.usage, error=f"connection lost: {exc!r}", reason="error")]
                 return
         yield [events.end()]
+
+
+def _unread(content: aiohttp.StreamReader) -> bytes:
+    """The body bytes aiohttp received but did not hand over before its error (its reads raise
+    a stored error first). Read from its buffer: aiohttp offers no public way to them."""
+    buffer = getattr(content, "_buffer", None)
+    if not buffer:
+        return b""
+    return b"".join(buffer)[getattr(content, "_buffer_offset", 0) :]
 
 
 @asynccontextmanager

@@ -54,7 +54,9 @@ class Message(models.Model):
     status = models.CharField(_("состояние"), max_length=12, choices=Status.choices, default=Status.COMPLETE)
     # OpenRouter's id of the reply's generation, recorded before the first content is relayed:
     # after a crash the sweeper asks OpenRouter what that generation cost.
-    upstream_generation_id = models.CharField(_("генерация OpenRouter"), max_length=200, blank=True)
+    upstream_generation_id = models.CharField(
+        _("генерация OpenRouter"), max_length=200, blank=True, default="", db_default=""
+    )
     error = models.TextField(_("ошибка"), blank=True)
     # An image or video model's reply: the generation that produces it. Media knows nothing of
     # chats; when the generation finishes, chats.receivers copies its result onto this message.

@@ -386,6 +386,7 @@ def main() -> None:
         "--spread", type=float, help="seconds over which clients start (default: one reply's length)"
     )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare Django relay")
+    parser.add_argument("--app", default="config.asgi:application", help="our ASGI application")
     parser.add_argument("--db-pool", default="40", help="DB_POOL_MAX_SIZE per uvicorn worker")
     parser.add_argument(
         "--serve-fake", nargs=4, metavar=("PORT", "TOKENS", "PACE", "DELAY"), help=argparse.SUPPRESS
@@ -438,7 +439,7 @@ def main() -> None:
             [*command, "--workers", str(args.workers)], cwd=ROOT, env={**env, **extra_env}
         )
 
-    app = uvicorn("config.asgi:application", app_port)
+    app = uvicorn(args.app, app_port)
     bare_port = free_port()
     bare = None if args.no_bare else uvicorn("bench.bare_relay:application", bare_port, UPSTREAM_URL=fake_url)
     try:

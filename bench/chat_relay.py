@@ -35,6 +35,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import socket
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
 # tests/fakes/openrouter.py's server has one thread per stream; at 100 streams its threads would
 # be the bottleneck, so the bench serves its bytes (comment line, one `data:` event per token,
 # usage in the last event, `[DONE]`, X-Generation-Id), built by its functions, from asyncio.
-def serve_fake(port: int, tokens: int, pace: float) -> None:
+def serve_fake(port: int, tokens: int, pace: float, first_delay: float = 0.0) -> None:
     import itertools
 
     from tests.fakes.openrouter import DONE, PROCESSING, chunk, final_event, sse, token_event, usage
@@ -96,7 +97,10 @@ def serve_fake(port: int, tokens: int, pace: float) -> None:
                 )
                 body = json.loads(await reader.readexactly(length)) if length else {}
                 generation_id = f"gen-{next(ids)}"
-                count = min(tokens, body.get("max_tokens") or tokens)
+                # "tokens=N" as the last message asks for a reply of N chunks (the per-chunk mode).
+                asked = str((body.get("messages") or [{}])[-1].get("content", ""))
+                wanted = int(asked[7:]) if asked.startswith("tokens=") else tokens
+                count = min(wanted, body.get("max_tokens") or wanted)
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                     b"Transfer-Encoding: chunked\r\nX-Generation-Id: "
@@ -104,6 +108,11 @@ def serve_fake(port: int, tokens: int, pace: float) -> None:
                     + b"\r\n\r\n"
                     + chunk(PROCESSING)
                 )
+                if first_delay:
+                    # The model "thinks" first: OpenRouter sends its comment line meanwhile.
+                    await writer.drain()
+                    await asyncio.sleep(first_delay)
+                    writer.write(chunk(PROCESSING))
                 for i in range(count):
                     writer.write(event(token_event(generation_id, body.get("model"), f"tok{i} ")))
                     await writer.drain()
@@ -219,24 +228,29 @@ class Connection:
             yield pending
 
 
-async def direct(connection: Connection, cookies: dict) -> Stream:
+def _has(line: bytes, key: bytes, value: bytes) -> bool:
+    """`"key": "value"` in a JSON line, with or without a space after the colon."""
+    return b'"%s":"%s' % (key, value) in line or b'"%s": "%s' % (key, value) in line
+
+
+async def direct(connection: Connection, cookies: dict, message: str = "Hi") -> Stream:
     stream = Stream()
     body = {
         "model": MODEL_ID,
-        "messages": [{"role": "user", "content": "Hi"}],
+        "messages": [{"role": "user", "content": message}],
         "stream": True,
         "max_tokens": 4096,
     }
     await connection.post("/api/v1/chat/completions", body, {"Authorization": f"Bearer {API_KEY}"})
     async for line in connection.lines():
-        if b'"content": "tok' in line:
+        if _has(line, b"content", b"tok"):
             stream.chunk()
         stream.ok = stream.ok or b"[DONE]" in line
     stream.end = time.perf_counter()
     return stream
 
 
-async def relayed(connection: Connection, cookies: dict) -> Stream:
+async def relayed(connection: Connection, cookies: dict, message: str = "Hi") -> Stream:
     from django.conf import settings
 
     stream = Stream()
@@ -244,24 +258,24 @@ async def relayed(connection: Connection, cookies: dict) -> Stream:
         "X-CSRFToken": cookies[settings.CSRF_COOKIE_NAME],
         "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
     }
-    status = await connection.post("/api/chats/send", {"model": MODEL_ID, "message": "Hi"}, headers)
+    status = await connection.post("/api/chats/send", {"model": MODEL_ID, "message": message}, headers)
     if status != 200:
         raise RuntimeError(f"/api/chats/send answered {status}")
     async for line in connection.lines():
-        if b'"type": "content"' in line:
+        if _has(line, b"type", b"content"):
             stream.chunk()
-        stream.ok = stream.ok or b'"type": "balance"' in line
+        stream.ok = stream.ok or _has(line, b"type", b"balance")
     stream.end = time.perf_counter()
     return stream
 
 
 async def run_level(
-    fetch, port: int, cookies: list[dict], concurrency: int, rounds: int, spread: float
+    fetch, port: int, cookies: list[dict], concurrency: int, rounds: int, spread: float, message: str = "Hi"
 ) -> list[Stream]:
     async def worker(i: int) -> list[Stream]:
         await asyncio.sleep(random.uniform(0, spread) if concurrency > 1 else 0)
         connection = Connection(port)
-        streams = [await fetch(connection, cookies[i]) for _ in range(rounds)]
+        streams = [await fetch(connection, cookies[i], message) for _ in range(rounds)]
         connection.writer.close()
         return streams
 
@@ -297,6 +311,57 @@ def cpu_seconds(pid: int) -> float:
     return own + sum(cpu_seconds(int(child)) for child in children)
 
 
+def rss_kb(pid: int) -> int:
+    """Resident memory of the process and its children (uvicorn's workers), in KB."""
+    own = next(
+        int(line.split()[1])
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmRSS:")
+    )
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(rss_kb(int(child)) for child in children)
+
+
+class PeakMemory:
+    """Samples a server's resident memory every 100 ms while a level runs; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self._stop = False
+
+    def __enter__(self) -> PeakMemory:
+        import threading
+
+        def sample() -> None:
+            while not self._stop:
+                self.peak = max(self.peak, rss_kb(self.pid))
+                time.sleep(0.1)
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop = True
+        self._thread.join()
+
+
+def billed(cookies: list[dict]) -> tuple[int, int]:
+    """(settled holds, open holds) of the bench's users: every reply must end billed."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import SESSION_KEY
+
+    from wallets.models import Hold
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    users = [store(session_key=c[settings.SESSION_COOKIE_NAME]).get(SESSION_KEY) for c in cookies]
+    holds = Hold.objects.filter(wallet_id__in=[int(u) for u in users if u])
+    return holds.filter(status=Hold.Status.SETTLED).count(), holds.filter(status=Hold.Status.OPEN).count()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -307,35 +372,62 @@ def main() -> None:
     parser.add_argument("--pace", type=float, default=0.02, help="seconds between chunks upstream")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--repeat", type=int, default=1, help="runs per level (medians are printed)")
-    parser.add_argument("--serve-fake", nargs=3, metavar=("PORT", "TOKENS", "PACE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--short-tokens",
+        type=int,
+        default=0,
+        help="also stream replies of this many chunks through us, and split our CPU into a fixed "
+        "part per reply and a part per chunk (the difference over the chunks in between)",
+    )
+    parser.add_argument(
+        "--first-delay", type=float, default=0.0, help="seconds upstream waits before the first token"
+    )
+    parser.add_argument(
+        "--spread", type=float, help="seconds over which clients start (default: one reply's length)"
+    )
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare Django relay")
+    parser.add_argument("--app", default="config.asgi:application", help="our ASGI application")
+    parser.add_argument("--db-pool", default="40", help="DB_POOL_MAX_SIZE per uvicorn worker")
+    parser.add_argument(
+        "--serve-fake", nargs=4, metavar=("PORT", "TOKENS", "PACE", "DELAY"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.serve_fake:
-        serve_fake(int(args.serve_fake[0]), int(args.serve_fake[1]), float(args.serve_fake[2]))
+        port, tokens, pace, delay = args.serve_fake
+        serve_fake(int(port), int(tokens), float(pace), float(delay))
         return
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: see the top of this file.")
     levels = [int(n) for n in args.streams.split(",")]
     python = sys.executable
     # Sessions are signed: this process writes them and uvicorn reads them with the same key.
-    os.environ["SECRET_KEY"] = "bench-" + uuid.uuid4().hex
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
     cookies = prepare(max(levels))
 
     fake_port, app_port = free_port(), free_port()
     fake_url = f"http://127.0.0.1:{fake_port}/api/v1"
-    app_url = f"http://127.0.0.1:{app_port}"
     env = {
         **os.environ,
         "DEBUG": "false",
-        "SITE_URL": app_url,
+        # Production refuses a non-https SITE_URL; loopback hosts are allowed whatever it is.
+        "SITE_URL": "https://bench.localhost",
         "SECURE_SSL_REDIRECT": "false",
         "OPENROUTER_BASE_URL": fake_url,
         "OPENROUTER_API_KEY": API_KEY,
         "LOG_LEVEL": "WARNING",
-        "DB_POOL_MAX_SIZE": "40",
+        "DB_POOL_MAX_SIZE": args.db_pool,
     }
     fake = subprocess.Popen(
-        [python, __file__, "--serve-fake", str(fake_port), str(args.tokens), str(args.pace)],
+        [
+            python,
+            __file__,
+            "--serve-fake",
+            str(fake_port),
+            str(args.tokens),
+            str(args.pace),
+            str(args.first_delay),
+        ],
         cwd=ROOT,
         env=env,
     )
@@ -347,13 +439,13 @@ def main() -> None:
             [*command, "--workers", str(args.workers)], cwd=ROOT, env={**env, **extra_env}
         )
 
-    app = uvicorn("config.asgi:application", app_port)
+    app = uvicorn(args.app, app_port)
     bare_port = free_port()
-    bare = uvicorn("bench.bare_relay:application", bare_port, UPSTREAM_URL=fake_url)
+    bare = None if args.no_bare else uvicorn("bench.bare_relay:application", bare_port, UPSTREAM_URL=fake_url)
     try:
-        for port in (fake_port, app_port, bare_port):
+        for port in (fake_port, app_port) + (() if bare is None else (bare_port,)):
             wait_for_port(port)
-        spread = args.tokens * args.pace
+        spread = args.spread if args.spread is not None else args.tokens * args.pace
         print(
             f"{args.tokens} chunks per reply, {args.pace * 1000:.0f} ms apart upstream; "
             f"{args.rounds} replies per client; {args.workers} uvicorn worker(s); times in ms"
@@ -363,12 +455,19 @@ def main() -> None:
         warm = min(len(cookies), 4 * args.workers)
         asyncio.run(run_level(direct, fake_port, cookies, warm, 3, 0))
         asyncio.run(run_level(relayed, app_port, cookies, warm, 3, 0))
-        asyncio.run(run_level(relayed, bare_port, cookies, warm, 3, 0))
+        if bare is not None:
+            asyncio.run(run_level(relayed, bare_port, cookies, warm, 3, 0))
+        idle_kb = rss_kb(app.pid)
+        empty = dict.fromkeys(("ttft50", "ttft99", "total50", "total99", "gap50", "gap99", "failed"), 0.0)
 
-        def measure(port: int, server: subprocess.Popen, level: int) -> tuple[dict, float]:
+        def measure(port: int, server: subprocess.Popen | None, level: int, message: str = "Hi"):
+            if server is None:
+                return empty, 0.0, 0
             cpu_before = cpu_seconds(server.pid)
-            streams = asyncio.run(run_level(relayed, port, cookies, level, args.rounds, spread))
-            return summary(streams), (cpu_seconds(server.pid) - cpu_before) / len(streams) * 1000
+            with PeakMemory(server.pid) as memory:
+                streams = asyncio.run(run_level(relayed, port, cookies, level, args.rounds, spread, message))
+            cpu = (cpu_seconds(server.pid) - cpu_before) / len(streams) * 1000
+            return summary(streams), cpu, memory.peak
 
         keys = ("ttft50", "ttft99", "total50", "total99", "gap50", "gap99")
         labels = (
@@ -383,9 +482,16 @@ def main() -> None:
             runs = []
             for _ in range(args.repeat):
                 d = summary(asyncio.run(run_level(direct, fake_port, cookies, level, args.rounds, spread)))
-                b, bare_cpu = measure(bare_port, bare, level)
-                r, cpu = measure(app_port, app, level)
-                runs.append((d, b, r, bare_cpu, cpu))
+                b, bare_cpu, _ = measure(bare_port, bare, level)
+                settled_before = billed(cookies[:level])[0]
+                r, cpu, peak_kb = measure(app_port, app, level)
+                settled, still_open = billed(cookies[:level])
+                short_cpu = 0.0
+                if args.short_tokens:
+                    short_cpu = measure(app_port, app, level, f"tokens={args.short_tokens}")[1]
+                runs.append(
+                    (d, b, r, bare_cpu, cpu, short_cpu, peak_kb, settled - settled_before, still_open)
+                )
             print(f"\n{level} concurrent stream(s), {level * args.rounds} replies each way per run")
             if args.repeat > 1:
                 print(f"  median of {args.repeat} runs; [lowest…highest] of what we add")
@@ -397,10 +503,28 @@ def main() -> None:
                 print(f"  [{added[0]:+.1f}…{added[-1]:+.1f}]" if args.repeat > 1 else "")
             bare_cpu, cpu = median([run[3] for run in runs]), median([run[4] for run in runs])
             print(f"  server CPU per request: bare {bare_cpu:.1f} ms, ours {cpu:.1f} ms")
+            if args.short_tokens:
+                chunks = args.tokens - args.short_tokens
+                per_chunk = median([(run[4] - run[5]) / chunks for run in runs])
+                fixed = median([run[5] - args.short_tokens * (run[4] - run[5]) / chunks for run in runs])
+                print(
+                    f"  our CPU split ({args.short_tokens}- vs {args.tokens}-chunk replies): "
+                    f"{per_chunk:.3f} ms per chunk, {fixed:.1f} ms fixed per reply"
+                )
+            per_stream = median([(run[6] - idle_kb) / level for run in runs])
+            print(
+                f"  our resident memory: idle {idle_kb / 1024:.0f} MB, {per_stream:.0f} KB per open stream (peak)"
+            )
+            print(
+                f"  billed: {median([run[7] for run in runs]):.0f} settled holds per run for "
+                f"{level * args.rounds} replies, {max(run[8] for run in runs)} left open"
+            )
             failed = [sum(run[i]["failed"] for run in runs) for i in range(3)]
             print(f"  incomplete streams: direct {failed[0]}, bare {failed[1]}, via us {failed[2]}")
     finally:
         for process in (app, bare, fake):
+            if process is None:
+                continue
             process.terminate()
             process.wait(timeout=10)
 

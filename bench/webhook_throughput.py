@@ -69,8 +69,13 @@ def deliver_all(bodies: list[str], threads: int) -> tuple[float, list[float], li
             codes.append(response.status_code)
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(deliver, bodies))
+    if threads == 1:
+        # In this thread, so that `python -m cProfile` sees the work.
+        for body in bodies:
+            deliver(body)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(deliver, bodies))
     return time.perf_counter() - started, latencies, codes
 
 
@@ -89,6 +94,12 @@ def main() -> int:
     parser.add_argument("--payments", type=int, default=200)
     parser.add_argument("--duplicates", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--duplicate-share",
+        type=float,
+        help="instead of --duplicates: each payment notified once, plus this share of all "
+        "deliveries as repeats of random ones (0.3: 30 %% duplicates, as the issue measures)",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("Set DATABASE_URL to a PostgreSQL database: this bench measures PostgreSQL.", file=sys.stderr)
@@ -120,24 +131,38 @@ def main() -> int:
                 fake.succeed(payment.yookassa_payment_id)
                 amounts[user.pk] = amount
                 body = json.dumps(fake.notification("payment.succeeded", payment.yookassa_payment_id))
-                bodies += [body] * args.duplicates
+                bodies += [body] * (1 if args.duplicate_share is not None else args.duplicates)
+            if args.duplicate_share is not None:
+                repeats = round(len(bodies) * args.duplicate_share / (1 - args.duplicate_share))
+                bodies += random.choices(bodies, k=repeats)
             random.shuffle(bodies)
             connection.close()
 
+            deliveries = (
+                f"{len(bodies)} deliveries ({len(bodies) - args.payments} duplicates)"
+                if args.duplicate_share is not None
+                else f"{args.duplicates} deliveries each"
+            )
             print(
-                f"{args.payments} payments x {args.duplicates} deliveries, {args.threads} threads, "
+                f"{args.payments} payments, {deliveries}, {args.threads} threads, "
                 f"PostgreSQL {connection.pg_version // 10000}"
             )
+            fetches_before = len(fake.server.requests)
             report("first round (credits + duplicates)", *deliver_all(bodies, args.threads))
             report("replay round (all duplicates)", *deliver_all(bodies, args.threads))
 
             entries = LedgerEntry.objects.filter(reference__startswith="yookassa:").count()
             wrong = [pk for pk, amount in amounts.items() if Wallet.objects.get(pk=pk).balance != amount]
             succeeded = Payment.objects.filter(status=Payment.Status.SUCCEEDED).count()
-            stored = PaymentNotification.objects.filter(outcome=PaymentNotification.Outcome.PROCESSED).count()
+            # Each is stored: processed, or (a payment already succeeded) ignored without a re-fetch.
+            stored = PaymentNotification.objects.filter(
+                outcome__in=[PaymentNotification.Outcome.PROCESSED, PaymentNotification.Outcome.IGNORED]
+            ).count()
+            fetches = len(fake.server.requests) - fetches_before
             print(
                 f"check: {entries} ledger entries for {args.payments} payments, {succeeded} succeeded, "
-                f"{stored} notifications stored as processed, {len(wrong)} wallets with a wrong balance"
+                f"{stored} notifications stored, {fetches} re-fetches from YooKassa, "
+                f"{len(wrong)} wallets with a wrong balance"
             )
             ok = entries == args.payments == succeeded and not wrong and stored == 2 * len(bodies)
             print("OK: one credit per payment" if ok else "FAILED: credits do not match payments")

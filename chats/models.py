@@ -40,6 +40,9 @@ class Message(models.Model):
         COMPLETE = "complete", _("готово")
         PARTIAL = "partial", _("прервано")
         ERROR = "error", _("ошибка")
+        # The server stopped mid-reply (a crash, a kill): the sweeper kept what was received
+        # and settled the hold (chats.services.replies_sweep).
+        INTERRUPTED = "interrupted", _("оборвано")
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages", verbose_name=_("чат"))
     role = models.CharField(_("роль"), max_length=10, choices=Role.choices)
@@ -53,7 +56,12 @@ class Message(models.Model):
     tokens_in = models.PositiveIntegerField(_("токенов на входе"), default=0)
     tokens_out = models.PositiveIntegerField(_("токенов на выходе"), default=0)
     cost = models.DecimalField(_("стоимость, ₽"), max_digits=14, decimal_places=2, default=Decimal(0))
-    status = models.CharField(_("состояние"), max_length=10, choices=Status.choices, default=Status.COMPLETE)
+    status = models.CharField(_("состояние"), max_length=12, choices=Status.choices, default=Status.COMPLETE)
+    # OpenRouter's id of the reply's generation, recorded before the first content is relayed:
+    # after a crash the sweeper asks OpenRouter what that generation cost.
+    upstream_generation_id = models.CharField(
+        _("генерация OpenRouter"), max_length=200, blank=True, default="", db_default=""
+    )
     error = models.TextField(_("ошибка"), blank=True)
     # An image or video model's reply: the generation that produces it. Media knows nothing of
     # chats; when the generation finishes, chats.receivers copies its result onto this message.
@@ -71,7 +79,15 @@ class Message(models.Model):
         verbose_name = _("сообщение")
         verbose_name_plural = _("сообщения")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["chat", "created_at", "id"], name="chats_message_history")]
+        indexes = [
+            models.Index(fields=["chat", "created_at", "id"], name="chats_message_history"),
+            # The sweeper's query: replies still pending, oldest first (a handful at any time).
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending", role="assistant"),
+                name="chats_message_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:50]}"

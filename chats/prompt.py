@@ -40,16 +40,24 @@ def _payload_tokens(payload: dict) -> int:
     return tokens
 
 
-def history(chat: Chat, *, vision: bool) -> list[dict]:
-    """The chat's last CHAT_HISTORY_MESSAGES finished turns, oldest first."""
-    recent = (
-        chat.messages.filter(
-            role__in=[Message.Role.USER, Message.Role.ASSISTANT],
-            status__in=[Message.Status.COMPLETE, Message.Status.PARTIAL],
-        )
+# The messages a reply's history is made of.
+HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT)
+HISTORY_STATUSES = (Message.Status.COMPLETE, Message.Status.PARTIAL, Message.Status.INTERRUPTED)
+
+
+def recent(chat: Chat) -> list[Message]:
+    """The chat's last CHAT_HISTORY_MESSAGES finished messages, newest first (`history_of`
+    turns them into the payload; chats.services reads them with the turn's records on
+    PostgreSQL)."""
+    return list(
+        Message.objects.filter(chat=chat, role__in=HISTORY_ROLES, status__in=HISTORY_STATUSES)
         .order_by("-created_at", "-id")
         .only("role", "content", "image_url", "image_urls")[: settings.CHAT_HISTORY_MESSAGES]
     )
+
+
+def history_of(recent: list[Message], *, vision: bool) -> list[dict]:
+    """`recent` (newest first, as read) as the upstream payload, oldest first."""
     payloads = [payload(message, vision=vision) for message in reversed(recent)]
     return [item for item in payloads if item["content"]]
 

@@ -15,6 +15,14 @@ A reply is paid through a hold (`wallets.services`):
    own record of the generation, or, if that never comes, from an estimate of the streamed
    text (`reply_settle_from_generation`, `reply_settle_estimated`).
 
+3. Crash recovery: before the first content is relayed the reply records OpenRouter's generation
+   id (`reply_record_generation`), and while it streams it saves its progress (the text so far,
+   with the time) in the cache every CHAT_REPLY_HEARTBEAT_SECONDS. If the server dies mid-reply
+   the reply stays `pending` and its progress goes stale: `replies_sweep` (Celery beat, every
+   minute) finds it past CHAT_REPLY_GRACE_SECONDS, keeps the saved text, marks it `interrupted`
+   and settles the hold from OpenRouter's record of the generation (the same task as a stopped
+   reply, with its retries and estimate), or releases it when the upstream never started.
+
 The hold's reference is `msg:<assistant message id>`, which its ledger entry keeps, with the
 chat, the model and its display name in the metadata (the statement shows them).
 
@@ -24,13 +32,18 @@ prompt to the media service and keeps a message pointing at the generation.
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -46,7 +59,11 @@ from wallets import selectors as wallets
 from wallets.models import KOPECK, Hold
 from wallets.services import InsufficientFunds, hold_place, hold_release, hold_settle, round_up_to_kopeck
 
+logger = logging.getLogger(__name__)
+
 TITLE_LENGTH = 60
+# The most pending replies one sweep looks at (a crash leaves at most a server's open streams).
+SWEEP_BATCH = 1000
 
 
 class ModelNotFound(Exception):
@@ -161,7 +178,6 @@ def _resend_prepare(*, chat: Chat, resend_from) -> list[str]:
     return images
 
 
-@transaction.atomic
 def reply_start(
     *,
     user,
@@ -173,9 +189,11 @@ def reply_start(
 ) -> Turn:
     """Stores the user's message and reserves the reply's cost; see the module docstring.
 
-    `resend_from` (a question's id in chat `chat_id`) regenerates or edits: the chat from that
-    question on is replaced by `text` and its new reply (`_resend_prepare`); the whole turn is one
-    transaction, so a refused resend (402…) leaves the chat as it was.
+    An ordinary turn is a few set-based statements (`_turn_record`, the hold) with no transaction
+    around them; a turn that cannot start removes what it stored. `resend_from` (a question's id
+    in chat `chat_id`) regenerates or edits: the chat from that question on is replaced by `text`
+    and its new reply (`_resend_prepare`), all in one transaction, so a refused resend (402…)
+    leaves the chat as it was.
 
     Raises:
         ModelNotFound: unknown or disabled model.
@@ -186,6 +204,23 @@ def reply_start(
         prompt.MessageRejected: too long for the model, or images for a model that cannot see them.
         InsufficientFunds: the available balance cannot pay for a minimal reply.
     """
+    fields = {"user": user, "model_id": model_id, "text": text, "chat_id": chat_id, "image_urls": image_urls}
+    if resend_from is None:
+        return _turn_start(**fields)
+    if chat_id is None:
+        raise prompt.MessageRejected(_("Чтобы отправить сообщение заново, укажите chat_id."))
+    with transaction.atomic():
+        chat = Chat.objects.filter(pk=chat_id, user=user).first()
+        if chat is None:
+            raise ChatNotFound(chat_id)
+        return _turn_start(**fields, resent_images=_resend_prepare(chat=chat, resend_from=resend_from))
+
+
+def _turn_start(
+    *, user, model_id: str, text: str, chat_id: int | None, image_urls: Sequence[str], resent_images=()
+) -> Turn:
+    """`reply_start`'s turn: checks, records, hold. `resent_images` are a resent question's
+    pictures, sent again unless others are given (and only to a model that sees them)."""
     model = catalog.enabled_model(model_id=model_id)
     if model is None:
         raise ModelNotFound(model_id)
@@ -193,17 +228,8 @@ def reply_start(
         raise ModelIsMedia(model)
     if not openrouter.is_configured():
         raise ChatNotConfigured
-    if chat_id is None:
-        if resend_from is not None:
-            raise prompt.MessageRejected(_("Чтобы отправить сообщение заново, укажите chat_id."))
-        chat = Chat.objects.create(user=user, model=model.model_id, title=text.strip()[:TITLE_LENGTH])
-    else:
-        chat = Chat.objects.filter(pk=chat_id, user=user).first()
-        if chat is None:
-            raise ChatNotFound(chat_id)
-        if resend_from is not None:
-            resent_images = _resend_prepare(chat=chat, resend_from=resend_from)
-            image_urls = image_urls or (resent_images if model.supports_vision else [])
+    if resent_images and not image_urls:
+        image_urls = resent_images if model.supports_vision else []
     if image_urls and not model.supports_vision:
         raise prompt.MessageRejected(
             _("Эта модель не понимает изображения: выберите модель с пометкой «зрение».")
@@ -212,40 +238,150 @@ def reply_start(
     # be pointed at arbitrary addresses (or at somebody else's pictures) through us.
     if not all(media_services.upload_url_is_owned(user=user, url=url) for url in image_urls):
         raise prompt.MessageRejected(_("Прикладывать можно только свои изображения, загруженные через сайт."))
-    history = [] if chat_id is None else prompt.history(chat, vision=model.supports_vision)
     question = Message(
-        chat=chat,
         role=Message.Role.USER,
         content=text,
         image_url=image_urls[0] if image_urls else "",
         image_urls=list(image_urls),
         model=model.model_id,
     )
-    messages, prompt_tokens = prompt.trim_to_context(
-        history, prompt.payload(question, vision=model.supports_vision), context_length=model.context_length
-    )
-    answer = Message(
-        chat=chat, role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING
-    )
-    # One INSERT for both (the stream's first token waits on this transaction).
-    Message.objects.bulk_create([question, answer])
+    answer = Message(role=Message.Role.ASSISTANT, model=model.model_id, status=Message.Status.PENDING)
+    title = text.strip()[:TITLE_LENGTH] if chat_id is None else None
+    recent = _turn_record(user_id=user.pk, chat_id=chat_id, title=title, question=question, answer=answer)
+    if recent is None:
+        raise ChatNotFound(chat_id)
     turn = Turn(
         user_id=user.pk,
-        chat_id=chat.pk,
+        chat_id=answer.chat_id,
         message_id=answer.pk,
         model_id=model.model_id,
         model_name=model.name,
         cost_input=model.cost_input,
         cost_output=model.cost_output,
-        messages=messages,
-        prompt_tokens=prompt_tokens,
+        messages=[],
+        prompt_tokens=0,
         max_tokens=0,
         hold_reference=f"msg:{answer.pk}",
         chat_created=chat_id is None,
     )
-    # Last, so the wallet row is locked only for the moment before the commit.
-    _reserve(turn=turn, context_length=model.context_length)
+    try:
+        turn.messages, turn.prompt_tokens = prompt.trim_to_context(
+            prompt.history_of(recent, vision=model.supports_vision),
+            prompt.payload(question, vision=model.supports_vision),
+            context_length=model.context_length,
+        )
+        _reserve(turn=turn, context_length=model.context_length)
+    except Exception:
+        # Refused (402, or too long for the model): the turn leaves no trace.
+        _turn_discard(turn=turn, question_id=question.pk)
+        raise
     return turn
+
+
+# The turn's records in one statement (one round trip on the first token's path): the chat,
+# created or touched (which also proves it is the user's), the question and the pending reply,
+# and the chat's recent history as it was before them. Its shape is `Message`'s columns.
+_TURN_SQL = """
+WITH chat AS (
+    {chat}
+), added AS (
+    INSERT INTO chats_message (chat_id, role, content, image_url, image_urls, attachment_url, model,
+                               tokens_in, tokens_out, cost, status, upstream_generation_id, error,
+                               generation_id, created_at)
+    SELECT chat.id, m.role, m.content, m.image_url, m.image_urls::jsonb, '', %(model)s, 0, 0, 0, m.status,
+           '', '', NULL, %(now)s
+    FROM chat, (VALUES (1, %(question_role)s, %(text)s, %(image_url)s, %(image_urls)s, %(question_status)s),
+                       (2, %(answer_role)s, '', '', '[]', %(answer_status)s))
+               AS m (n, role, content, image_url, image_urls, status)
+    ORDER BY m.n
+    RETURNING id, role
+)
+SELECT true, chat.id, added.id, added.role, NULL, NULL, NULL FROM chat, added
+UNION ALL
+(SELECT false, h.chat_id, h.id, h.role, h.content, h.image_url, h.image_urls
+ FROM chats_message h
+ WHERE h.chat_id = (SELECT id FROM chat) AND h.role = ANY(%(history_roles)s)
+   AND h.status = ANY(%(history_statuses)s)
+ ORDER BY h.created_at DESC, h.id DESC
+ LIMIT %(history_limit)s)
+"""
+_TURN_CHAT_TOUCH = (
+    "UPDATE chats_chat SET updated_at = %(now)s WHERE id = %(chat_id)s AND user_id = %(user_id)s RETURNING id"
+)
+_TURN_CHAT_CREATE = (
+    "INSERT INTO chats_chat (user_id, model, title, created_at, updated_at) "
+    "VALUES (%(user_id)s, %(model)s, %(title)s, %(now)s, %(now)s) RETURNING id"
+)
+
+
+def _turn_record(
+    *, user_id: int, chat_id: int | None, title: str | None, question: Message, answer: Message
+) -> list[Message] | None:
+    """Stores `question` and `answer` in the chat (a new one titled `title` when `chat_id` is
+    None) and returns the chat's recent finished messages before them, newest first; None when
+    the chat is not the user's (nothing stored)."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        return _turn_record_orm(
+            user_id=user_id, chat_id=chat_id, title=title, question=question, answer=answer, now=now
+        )
+    params = {
+        "user_id": user_id,
+        "chat_id": chat_id,
+        "title": title,
+        "model": question.model,
+        "now": now,
+        "text": question.content,
+        "image_url": question.image_url,
+        "image_urls": json.dumps(question.image_urls),
+        "question_role": question.role,
+        "question_status": question.status,
+        "answer_role": answer.role,
+        "answer_status": answer.status,
+        "history_roles": list(prompt.HISTORY_ROLES),
+        "history_statuses": list(prompt.HISTORY_STATUSES),
+        "history_limit": settings.CHAT_HISTORY_MESSAGES,
+    }
+    sql = _TURN_SQL.format(chat=_TURN_CHAT_CREATE if chat_id is None else _TURN_CHAT_TOUCH)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    recent = []
+    for added, row_chat_id, message_id, role, content, image_url, image_urls in rows:
+        if added:
+            stored = question if role == question.role else answer
+            stored.pk, stored.chat_id, stored.created_at = message_id, row_chat_id, now
+            stored._state.adding, stored._state.db = False, connection.alias
+        else:
+            images = json.loads(image_urls) if isinstance(image_urls, str) else image_urls
+            recent.append(
+                Message(id=message_id, role=role, content=content, image_url=image_url, image_urls=images)
+            )
+    return recent if answer.pk is not None else None
+
+
+@transaction.atomic
+def _turn_record_orm(*, user_id, chat_id, title, question, answer, now) -> list[Message] | None:
+    """`_TURN_SQL` in steps (SQLite)."""
+    if chat_id is None:
+        chat = Chat.objects.create(user_id=user_id, model=question.model, title=title)
+    else:
+        chat = Chat.objects.filter(pk=chat_id, user_id=user_id).first()
+        if chat is None:
+            return None
+        chat.save(update_fields=["updated_at"])
+    recent = prompt.recent(chat)
+    question.chat = answer.chat = chat
+    Message.objects.bulk_create([question, answer])
+    return recent
+
+
+def _turn_discard(*, turn: Turn, question_id: int) -> None:
+    """Removes a turn that could not start (nothing was sent upstream, nothing held)."""
+    if turn.chat_created:
+        Chat.objects.filter(pk=turn.chat_id).delete()
+    else:
+        Message.objects.filter(pk__in=[question_id, turn.message_id]).delete()
 
 
 def _settle(
@@ -284,39 +420,122 @@ def reply_finish(*, turn: Turn, end: StreamEnd) -> Decimal | None:
     that ended without usage is settled by a task from OpenRouter's record of the generation;
     the balance returned then still holds its reservation (the live balance follows).
     """
-    now = timezone.now()
-    with transaction.atomic():
-        Chat.objects.filter(pk=turn.chat_id).update(updated_at=now)
-        failed_early = end.error and not end.text
-        if failed_early or (end.stopped and not end.text and not end.generation_id):
-            # Nothing was delivered: the provider does not bill a failed request, and one
-            # stopped before it even started cannot be looked up.
-            hold_release(reference=turn.hold_reference)
-            status = Message.Status.ERROR if failed_early else Message.Status.PARTIAL
-            Message.objects.filter(pk=turn.message_id).update(status=status, error=end.error)
-            return None
-        status = Message.Status.PARTIAL if end.stopped or end.error else Message.Status.COMPLETE
-        fields = {"content": end.text, "status": status, "error": end.error}
-        if end.usage is not None:
-            hold = _settle(
-                message_id=turn.message_id,
-                hold_reference=turn.hold_reference,
-                prices=(turn.cost_input, turn.cost_output),
-                usage=end.usage,
-                fields=fields,
-            )
-            # The charge's ledger entry already knows the balance it left.
-            return hold.entry.balance_after if hold.entry else wallets.balance_of(user_id=turn.user_id)
-        Message.objects.filter(pk=turn.message_id).update(
-            tokens_in=turn.prompt_tokens, tokens_out=estimate_tokens(end.text), **fields
+    # No transaction: each step is one statement, the hold's first, so a crash between them
+    # leaves the reply pending with its hold closed, which the sweeper finishes without
+    # charging again. (The chat was marked active when the turn started.)
+    failed_early = end.error and not end.text
+    if failed_early or (end.stopped and not end.text and not end.generation_id):
+        # Nothing was delivered: the provider does not bill a failed request, and one
+        # stopped before it even started cannot be looked up.
+        hold_release(reference=turn.hold_reference)
+        status = Message.Status.ERROR if failed_early else Message.Status.PARTIAL
+        Message.objects.filter(pk=turn.message_id).update(status=status, error=end.error)
+        return None
+    status = Message.Status.PARTIAL if end.stopped or end.error else Message.Status.COMPLETE
+    fields = {"content": end.text, "status": status, "error": end.error}
+    if end.usage is not None:
+        hold = _settle(
+            message_id=turn.message_id,
+            hold_reference=turn.hold_reference,
+            prices=(turn.cost_input, turn.cost_output),
+            usage=end.usage,
+            fields=fields,
         )
-        if end.generation_id:
-            transaction.on_commit(
-                lambda: tasks.reply_settle_from_generation.delay(turn.message_id, end.generation_id)
-            )
-        else:
-            reply_settle_estimated(message_id=turn.message_id)
+        # The settle returned the wallet as it left it.
+        return hold.wallet.balance
+    Message.objects.filter(pk=turn.message_id).update(
+        tokens_in=turn.prompt_tokens, tokens_out=estimate_tokens(end.text), **fields
+    )
+    if end.generation_id:
+        tasks.reply_settle_from_generation.delay(turn.message_id, end.generation_id)
+    else:
+        reply_settle_estimated(message_id=turn.message_id)
     return wallets.balance_of(user_id=turn.user_id)
+
+
+# Crash recovery --------------------------------------------------------------------------------
+def reply_progress_key(message_id: int) -> str:
+    """The cache key of a streaming reply's progress: `{"text": …, "at": unix time}`."""
+    return f"chats:reply-progress:{message_id}"
+
+
+def reply_progress(*, text: str) -> dict:
+    return {"text": text, "at": time.time()}
+
+
+def reply_progress_timeout() -> int:
+    """How long a reply's saved progress is kept: past the grace and the next sweeps."""
+    return int(settings.CHAT_REPLY_GRACE_SECONDS) + 15 * 60
+
+
+def reply_record_generation(*, message_id: int, generation_id: str) -> None:
+    """Notes OpenRouter's generation id on the pending reply (one UPDATE), so that a reply whose
+    server dies can still be billed from OpenRouter's record of it."""
+    Message.objects.filter(pk=message_id, status=Message.Status.PENDING).update(
+        upstream_generation_id=generation_id[: Message._meta.get_field("upstream_generation_id").max_length]
+    )
+
+
+def replies_sweep(*, now: float | None = None) -> int:
+    """Finishes replies whose server stopped mid-stream; returns how many it finished.
+
+    A reply is abandoned when it is still `pending` and neither it started nor its progress
+    moved within CHAT_REPLY_GRACE_SECONDS (see the module docstring). Image and video replies
+    are pending while their generation runs and are not this sweep's.
+    """
+    now = time.time() if now is None else now
+    stale_before = now - settings.CHAT_REPLY_GRACE_SECONDS
+    pending = list(
+        Message.objects.filter(
+            role=Message.Role.ASSISTANT,
+            status=Message.Status.PENDING,
+            generation__isnull=True,
+            created_at__lt=datetime.fromtimestamp(stale_before, tz=UTC),
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if not pending:
+        return 0
+    progress = cache.get_many([reply_progress_key(pk) for pk in pending])
+    swept = 0
+    for message_id in pending:
+        saved = progress.get(reply_progress_key(message_id))
+        if saved is not None and saved["at"] >= stale_before:
+            continue  # still streaming
+        swept += reply_interrupt(message_id=message_id, text=saved["text"] if saved else "")
+    return swept
+
+
+def reply_interrupt(*, message_id: int, text: str) -> bool:
+    """Marks a reply whose server stopped as `interrupted` with `text` (what was received) and
+    closes its hold: charged by OpenRouter's record of the generation (a task, retried, then an
+    estimate of `text`), or released if the upstream never started. False when the reply was
+    no longer pending (it finished, or another sweep got there first)."""
+    with transaction.atomic():
+        # Claim by update: whoever moves it out of `pending` finishes it, exactly once.
+        claimed = Message.objects.filter(pk=message_id, status=Message.Status.PENDING).update(
+            status=Message.Status.INTERRUPTED,
+            content=text,
+            tokens_out=estimate_tokens(text),
+            error="server stopped mid-reply",
+        )
+        if claimed != 1:
+            return False
+        generation_id = Message.objects.values_list("upstream_generation_id", flat=True).get(pk=message_id)
+        reference = f"msg:{message_id}"
+        if not Hold.objects.filter(reference=reference, status=Hold.Status.OPEN).exists():
+            pass  # closed already (its TTL ran out): nothing left to bill
+        elif generation_id:
+            transaction.on_commit(lambda: tasks.reply_settle_from_generation.delay(message_id, generation_id))
+        elif text:
+            reply_settle_estimated(message_id=message_id)
+        else:
+            hold_release(reference=reference)
+    logger.warning(
+        "Reply %s interrupted (generation %r, %s characters kept)", message_id, generation_id, len(text)
+    )
+    return True
 
 
 def reply_settle(*, message_id: int, usage: openrouter.Usage) -> Hold:

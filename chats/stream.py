@@ -18,14 +18,15 @@ chain that stays in the event loop.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-import httpx
+import orjson
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -68,13 +69,13 @@ def _refusal(exc: Exception) -> JsonResponse:
 
 
 def _line(data: dict) -> bytes:
-    return json.dumps(data, ensure_ascii=False).encode() + b"\n"
+    return orjson.dumps(data) + b"\n"
 
 
 def _failure_text(exc: Exception | None) -> str:
     """What the user reads when the reply failed before any content (None: the model itself
     reported an error)."""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, openrouter.UpstreamTimeout):
         return _("Модель не ответила вовремя. Деньги не списаны, попробуйте ещё раз.")
     status = getattr(exc, "status", 502) if exc is not None else 502
     if status is None:
@@ -90,7 +91,7 @@ def _failure_text(exc: Exception | None) -> str:
     return _("Модель сейчас недоступна. Деньги не списаны: попробуйте ещё раз или выберите другую модель.")
 
 
-_UPSTREAM_FAILURES = (openrouter.OpenRouterError, httpx.TimeoutException)
+_UPSTREAM_FAILURES = (openrouter.OpenRouterError,)
 
 
 class _BadRequest(ValueError):
@@ -134,9 +135,41 @@ def _parse(request: HttpRequest) -> dict:
     }
 
 
+class _Progress:
+    """Crash recovery (chats.services): the generation id goes on the reply before its first
+    content is relayed, and the text so far is saved in the cache every heartbeat."""
+
+    def __init__(self, message_id: int):
+        self.message_id = message_id
+        self.generation_id = ""
+        # The first save waits a heartbeat: a reply that ends sooner needs none.
+        self.next_save = time.monotonic() + settings.CHAT_REPLY_HEARTBEAT_SECONDS
+
+    async def note(self, generation_id: str, parts: list[str]) -> None:
+        if generation_id and not self.generation_id:
+            self.generation_id = generation_id
+            await in_thread(services.reply_record_generation)(
+                message_id=self.message_id, generation_id=generation_id
+            )
+        now = time.monotonic()
+        if now < self.next_save:
+            return
+        self.next_save = now + settings.CHAT_REPLY_HEARTBEAT_SECONDS
+        try:
+            await cache.aset(
+                services.reply_progress_key(self.message_id),
+                services.reply_progress(text="".join(parts)),
+                timeout=services.reply_progress_timeout(),
+            )
+        except Exception:
+            # The reply itself goes on; only its crash recovery is less precise.
+            logger.warning("Reply %s: progress not saved", self.message_id, exc_info=True)
+
+
 async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
     """meta, content…, then balance (or error): each line leaves as soon as it is known."""
     parts: list[str] = []
+    progress = _Progress(turn.message_id)
     usage = None
     error = ""
     failure: Exception | None = None
@@ -149,6 +182,7 @@ async def _relay(turn: services.Turn) -> AsyncIterator[bytes]:
             generation_id = stream.generation_id
             async with aclosing(stream.batches()) as batches:
                 async for batch in batches:
+                    await progress.note(stream.generation_id, parts)
                     lines = []
                     for event in batch:
                         if isinstance(event, openrouter.Delta):

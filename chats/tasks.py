@@ -33,3 +33,11 @@ def reply_settle_from_generation(self, message_id: int, generation_id: str) -> s
         reply_settle_estimated(message_id=message_id)
         return "estimated"
     return "settled"
+
+
+@shared_task
+def replies_sweep() -> int:
+    """Finishes replies whose server stopped mid-stream (Celery beat, every minute)."""
+    from chats.services import replies_sweep
+
+    return replies_sweep()

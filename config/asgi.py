@@ -21,6 +21,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from chats import openrouter  # noqa: E402
 from config.limits import BodyLimit  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.stream import StreamHandler, drain  # noqa: E402
@@ -35,13 +36,15 @@ async def http_app(scope, receive, send):
 
 async def lifespan(scope, receive, send):
     """Start-up has nothing to do; at shutdown, replies cancelled by the server's graceful
-    timeout record and bill what they relayed before the process exits."""
+    timeout record and bill what they relayed before the process exits, then the pooled
+    upstream connections close."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await drain(timeout=settings.STREAM_DRAIN_TIMEOUT)
+            await openrouter.sessions_close()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

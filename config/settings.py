@@ -191,6 +191,9 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     # config.cache.RedisCache: Django's, sharing one connection pool per process (see there).
     CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
+    # Per process and event loop: the cache's asyncio client (sessions on the stream's path,
+    # replies' progress); commands beyond it wait for a free connection.
+    REDIS_ASYNC_MAX_CONNECTIONS = env.int("REDIS_ASYNC_MAX_CONNECTIONS", default=50)
     SESSION_ENGINE = "config.sessions"
     # channels-redis waits for a socket's messages with a blocking pop of up to 5 s (brpop_timeout);
     # redis-py 8 gives every read a 5 s socket_timeout by default, which cut that wait short and
@@ -510,12 +513,16 @@ PAYMENTS_PENDING_WINDOW_SECONDS = env.int("PAYMENTS_PENDING_WINDOW_SECONDS", def
 CELERY_BEAT_SCHEDULE["payments-sync"] = {"task": "payments.tasks.payments_sync", "schedule": 300.0}
 
 # --- chats ---
+# A chat model's catalog row is cached this long for the send path (a save clears it at once).
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
 # OpenRouter: a connection must open within the connect timeout, and a reply may go silent at
 # most the read timeout between two chunks (a hung upstream ends the reply instead of holding
 # the user's money and a worker forever).
 OPENROUTER_CONNECT_TIMEOUT = env.float("OPENROUTER_CONNECT_TIMEOUT", default=5.0)
 OPENROUTER_READ_TIMEOUT = env.float("OPENROUTER_READ_TIMEOUT", default=60.0)
-OPENROUTER_MAX_CONNECTIONS = env.int("OPENROUTER_MAX_CONNECTIONS", default=500)
+# One connection per open reply: above what one process streams at once (1,000 streams on two
+# workers put 500+ on one; waiting for a free connection counts against the connect timeout).
+OPENROUTER_MAX_CONNECTIONS = env.int("OPENROUTER_MAX_CONNECTIONS", default=2000)
 # The completion budget of one reply (max_tokens upstream; lowered to what the wallet can pay)
 # and the least a reply may get before we answer 402 instead.
 CHAT_MAX_COMPLETION_TOKENS = env.int("CHAT_MAX_COMPLETION_TOKENS", default=4096)
@@ -529,6 +536,14 @@ CHAT_HISTORY_MESSAGES = env.int("CHAT_HISTORY_MESSAGES", default=50)
 # The model a new chat starts with: good and inexpensive (when it is switched off in the catalog,
 # the first chat model is).
 CHAT_DEFAULT_MODEL = env("CHAT_DEFAULT_MODEL", default="google/gemini-2.5-flash")
+# Crash recovery: a streaming reply writes its progress (the text so far) to the cache at most
+# every CHAT_REPLY_HEARTBEAT_SECONDS and at least once per upstream read. A reply still pending
+# with no progress for CHAT_REPLY_GRACE_SECONDS lost its server: the sweeper (every minute)
+# settles it and marks it interrupted. The grace must exceed OPENROUTER_READ_TIMEOUT (a live
+# stream reads at least that often or ends).
+CHAT_REPLY_HEARTBEAT_SECONDS = env.float("CHAT_REPLY_HEARTBEAT_SECONDS", default=2.0)
+CHAT_REPLY_GRACE_SECONDS = env.float("CHAT_REPLY_GRACE_SECONDS", default=90.0)
+CELERY_BEAT_SCHEDULE["chats-replies-sweep"] = {"task": "chats.tasks.replies_sweep", "schedule": 60.0}
 
 # --- media ---
 if S3_BUCKET_NAME:

@@ -121,6 +121,8 @@ class Refund(models.Model):
         SUCCEEDED = "succeeded", _("выполнен")
         CANCELED = "canceled", _("отменён")
 
+    FINAL = (Status.SUCCEEDED, Status.CANCELED)
+
     # Sent to YooKassa as the Idempotence-Key: resubmitting never refunds twice.
     id = models.UUIDField("ID", primary_key=True, default=uuid.uuid4, editable=False)
     payment = models.ForeignKey(

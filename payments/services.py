@@ -334,9 +334,15 @@ def notification_process(*, body: bytes, source_ip: str | None) -> NotificationR
         if is_payment
         else Refund.objects.filter(yookassa_refund_id=object_id)
     )
-    if not ours.exists():
+    status = ours.values_list("status", flat=True).first()
+    if status is None:
         logger.info("YooKassa notification %s for unknown object %s; ignored", event, object_id)
         _record_outcome(notification, PaymentNotification.Outcome.IGNORED, "unknown object id")
+        return NotificationResult(200, PaymentNotification.Outcome.IGNORED)
+    if status in (Payment.FINAL if is_payment else Refund.FINAL):
+        # Nothing can change a finished payment or refund (YooKassa re-sends until it hears
+        # 200, sometimes twice at once): no need to ask YooKassa again.
+        _record_outcome(notification, PaymentNotification.Outcome.IGNORED, f"already {status}")
         return NotificationResult(200, PaymentNotification.Outcome.IGNORED)
     try:
         if is_payment:

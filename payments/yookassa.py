@@ -14,6 +14,7 @@ it as "no answer", so nothing moves on it and YooKassa (or our poller) asks agai
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -49,15 +50,28 @@ class YooKassaRefused(Exception):
         super().__init__(self.content.get("description") or self.content.get("code") or "YooKassa error")
 
 
-class _TimeoutSession(requests.Session):
+class _PooledSession(requests.Session):
+    """Bounds every request by YOOKASSA_TIMEOUT and outlives the call: the SDK builds a session
+    per call and closes it after, a new TCP and TLS handshake each time; this one (one per
+    thread, requests' sessions are not thread-safe) keeps its connections alive for the next."""
+
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", settings.YOOKASSA_TIMEOUT)
         return super().request(method, url, **kwargs)
 
+    def close(self) -> None:
+        pass  # called by the SDK after every request; the pool stays open
+
+
+_sessions = threading.local()
+
 
 class _BoundedApiClient(ApiClient):
     def get_session(self) -> requests.Session:
-        session = _TimeoutSession()
+        session = getattr(_sessions, "session", None)
+        if session is not None:
+            return session
+        session = _sessions.session = _PooledSession()
         # As the SDK does: retry POSTs that YooKassa answers with 202 ("still processing").
         # Unlike the SDK, network failures are not retried (connect=0, read=0): one call waits
         # at most YOOKASSA_TIMEOUT, and the caller (YooKassa's own redelivery, the poller, the

@@ -405,7 +405,8 @@ class LiveServer:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(application, log_level="warning", lifespan="off")
+        # The lifespan runs as in production: its shutdown closes the upstream connections.
+        config = uvicorn.Config(application, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -79,6 +79,45 @@ def ledger_mismatches() -> list[str]:
     return problems
 
 
+# SQL ----------------------------------------------------------------------------------------------
+class StatementLog:
+    """Every SQL statement any thread sends while it is open (`with StatementLog() as log:`):
+    Django's execute wrapper on each connection, which a thread's (re)connect picks up. Server
+    code runs on pooled threads whose connections come and go; this sees them all."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self._lock = threading.Lock()
+
+    def _wrapper(self, execute, sql, params, many, context):
+        with self._lock:
+            self.statements.append(sql)
+        return execute(sql, params, many, context)
+
+    def _attach(self, sender=None, connection=connection, **kwargs) -> None:
+        if self._wrapper not in connection.execute_wrappers:
+            connection.execute_wrappers.append(self._wrapper)
+
+    def __enter__(self) -> StatementLog:
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(self._attach)
+        self._attach(connection=connection)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from django.db import connections
+        from django.db.backends.signals import connection_created
+
+        connection_created.disconnect(self._attach)
+        for conn in connections.all(initialized_only=True):
+            if self._wrapper in conn.execute_wrappers:
+                conn.execute_wrappers.remove(self._wrapper)
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
 # Concurrency and time -----------------------------------------------------------------------------
 def in_threads(count: int, work: Callable[[int], object]) -> list[object]:
     """Runs `work(i)` for i in range(count) from `count` threads released together, each with its

@@ -24,10 +24,12 @@ def balance_message(wallet: Wallet) -> dict:
     return dict(WalletSerializer(wallet).data)
 
 
-def balance_changed(*, user_id: int, mirror_to_casdoor: bool = True) -> None:
+def balance_changed(*, user_id: int, mirror_to_casdoor: bool = True, wallet: Wallet | None = None) -> None:
     """Pushes the wallet to the user's open pages and, when the balance itself moved (not just
-    the reserved part), queues its push to Casdoor."""
-    wallet = Wallet.objects.get(pk=user_id)
+    the reserved part), queues its push to Casdoor. `wallet`: the row as the committed change
+    left it, when the caller has it (read otherwise)."""
+    if wallet is None:
+        wallet = Wallet.objects.get(pk=user_id)
     try:
         async_to_sync(get_channel_layer().group_send)(
             balance_group(user_id), {"type": "balance.update", **balance_message(wallet)}

@@ -12,11 +12,12 @@ Casdoor mirror); nothing slow happens while a row is locked.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -62,10 +63,11 @@ def wallet_create(*, user) -> Wallet:
     return wallet
 
 
-def _announce(user_id: int, *, balance_moved: bool = True) -> None:
-    """After commit: push the wallet to the user's pages; mirror the balance if it moved."""
+def _announce(user_id: int, *, balance_moved: bool = True, wallet: Wallet | None = None) -> None:
+    """After commit: push the wallet to the user's pages; mirror the balance if it moved.
+    `wallet`: the row as the change left it, when the change returned it (saves reading it)."""
     transaction.on_commit(
-        lambda: notifications.balance_changed(user_id=user_id, mirror_to_casdoor=balance_moved)
+        lambda: notifications.balance_changed(user_id=user_id, mirror_to_casdoor=balance_moved, wallet=wallet)
     )
 
 
@@ -201,36 +203,88 @@ def hold_place(
     user_id = getattr(user, "pk", user)
     amount = _positive(amount)
     ttl = ttl if ttl is not None else timedelta(seconds=settings.WALLET_HOLD_TTL_SECONDS)
+    now = timezone.now()
+    fields = {
+        "wallet_id": user_id,
+        "amount": amount,
+        "reference": reference,
+        "description": description,
+        "metadata": metadata or {},
+        "expires_at": now + ttl,
+    }
     try:
-        with transaction.atomic():
-            reserved = Wallet.objects.filter(pk=user_id, balance__gte=F("held") + amount).update(
-                held=F("held") + amount
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # One statement, atomic by itself: no transaction, no savepoint (the chat's path
+            # to its first token runs it).
+            hold = _hold_insert_reserving(now=now, **fields)
+        else:
+            with transaction.atomic():
+                hold = _hold_insert_reserving(now=now, **fields)
+    except IntegrityError:
+        hold = None
+    if hold is not None:
+        # No push here: a hold moves no money the header shows, and this is on the paid
+        # request's path to its first token (a channel-layer send costs a Redis round trip
+        # and more). Its settle or release, after the request, pushes the whole wallet.
+        return hold
+    # Refused, or a hold under this reference already exists: that was the first call's result
+    # (our own reservation rolled back with the failed insert).
+    existing = Hold.objects.filter(reference=reference).first()
+    if existing is None:
+        raise InsufficientFunds
+    if (existing.wallet_id, existing.amount) != (user_id, amount):
+        raise ReferenceConflict(
+            f"hold {reference!r} already reserves {existing.amount} on wallet {existing.wallet_id}"
+        )
+    return existing
+
+
+# PostgreSQL runs a hold's reservation and its row as one statement (one round trip): the
+# conditional UPDATE decides, and the INSERT happens only where it reserved. A duplicate
+# reference fails the INSERT and with it the whole statement, the reservation included.
+_HOLD_PLACE_SQL = """
+WITH reserved AS (
+    UPDATE wallets_wallet SET held = held + %(amount)s
+    WHERE user_id = %(wallet_id)s AND balance >= held + %(amount)s
+    RETURNING user_id
+)
+INSERT INTO wallets_hold (wallet_id, amount, reference, status, charged, entry_id, description,
+                          metadata, created_at, expires_at, closed_at)
+SELECT user_id, %(amount)s, %(reference)s, 'open', NULL, NULL, %(description)s,
+       %(metadata)s::jsonb, %(now)s, %(expires_at)s, NULL
+FROM reserved
+RETURNING id
+"""
+
+
+def _hold_insert_reserving(*, now, **fields) -> Hold | None:
+    """The open hold, its amount reserved; None when the available balance cannot cover it.
+
+    Raises:
+        IntegrityError: a hold with this reference exists (nothing was reserved).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _HOLD_PLACE_SQL, {**fields, "metadata": json.dumps(fields["metadata"]), "now": now}
             )
-            if reserved != 1:
-                raise InsufficientFunds
-            hold = Hold.objects.create(
-                wallet_id=user_id,
-                amount=amount,
-                reference=reference,
-                description=description,
-                metadata=metadata or {},
-                expires_at=timezone.now() + ttl,
-            )
-            # No push here: a hold moves no money the header shows, and this is on the paid
-            # request's path to its first token (a channel-layer send costs a Redis round trip
-            # and more). Its settle or release, after the request, pushes the whole wallet.
-            return hold
-    except (IntegrityError, InsufficientFunds):
-        # A hold under this reference already exists: that was the first call's result (our
-        # own reservation rolled back with the failed insert).
-        existing = Hold.objects.filter(reference=reference).first()
-        if existing is None:
-            raise
-        if (existing.wallet_id, existing.amount) != (user_id, amount):
-            raise ReferenceConflict(
-                f"hold {reference!r} already reserves {existing.amount} on wallet {existing.wallet_id}"
-            ) from None
-        return existing
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return _loaded(Hold(id=row[0], status=Hold.Status.OPEN, created_at=now, **fields))
+    reserved = Wallet.objects.filter(
+        pk=fields["wallet_id"], balance__gte=F("held") + fields["amount"]
+    ).update(held=F("held") + fields["amount"])
+    if reserved != 1:
+        return None
+    return Hold.objects.create(**fields)
+
+
+def _loaded(instance):
+    """A model instance built from a row our own SQL returned, marked as saved."""
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
 
 
 def _close(
@@ -244,40 +298,149 @@ def _close(
 ) -> tuple[Hold, bool]:
     """Closes an open hold: charges `charge` (capped by the hold) and releases the reservation.
 
-    Takes the hold's row lock (SELECT FOR UPDATE), so a settle racing a release or an expiry
-    closes it exactly once; the second comes back with the hold as the first closed it.
-    With `expired_before`, closes the hold only if it expired before then (the sweep must not
-    release a hold whose deadline was extended or that is not its to close).
+    Takes the hold's row lock, so a settle racing a release or an expiry closes it exactly
+    once; the second comes back with the hold as the first closed it. With `expired_before`,
+    closes the hold only if it expired before then (the sweep must not release a hold whose
+    deadline was extended or that is not its to close).
     Returns the hold and whether this call closed it.
     """
+    closing = _close_pg if connection.vendor == "postgresql" else _close_orm
+    closed = closing(
+        reference=reference,
+        charge=charge,
+        status=status,
+        description=description,
+        metadata=metadata or {},
+        expired_before=expired_before,
+    )
+    if closed is None:
+        return Hold.objects.get(reference=reference), False
+    hold, wallet = closed
+    hold.wallet = wallet
+    _announce(hold.wallet_id, balance_moved=hold.charged > 0, wallet=wallet)
+    return hold, True
+
+
+# On PostgreSQL the whole close is one statement (one round trip, atomic by itself): lock the
+# open hold, move the money, write the charge's entry (when there is a charge) and close the
+# hold. `held >= hold.amount` and `balance >= held` hold while the hold is open, so neither
+# wallet constraint can fail: the charge comes out of money reserved for it.
+_CLOSE_SQL = """
+WITH closing AS (
+    SELECT id, wallet_id, amount, LEAST(%(charge)s, amount) AS charge, description, metadata
+    FROM wallets_hold
+    WHERE reference = %(reference)s AND status = 'open'
+      AND (%(expired_before)s::timestamptz IS NULL OR expires_at < %(expired_before)s::timestamptz)
+    FOR UPDATE
+), moved AS (
+    UPDATE wallets_wallet w SET balance = w.balance - c.charge, held = w.held - c.amount
+    FROM closing c WHERE w.user_id = c.wallet_id
+    RETURNING w.balance, w.held, w.updated_at, c.id AS hold_id, c.charge,
+              COALESCE(%(description)s, c.description) AS description,
+              c.metadata || %(metadata)s::jsonb AS metadata
+), entry AS (
+    INSERT INTO wallets_ledgerentry (wallet_id, amount, kind, reference, balance_after, description,
+                                     metadata, created_by_id, created_at)
+    SELECT c.wallet_id, -m.charge, 'charge', %(reference)s, m.balance, m.description, m.metadata,
+           NULL, %(now)s
+    FROM moved m JOIN closing c ON c.id = m.hold_id
+    WHERE m.charge > 0
+    RETURNING id
+)
+UPDATE wallets_hold h
+SET status = %(status)s, charged = m.charge, entry_id = (SELECT id FROM entry), closed_at = %(now)s
+FROM moved m
+WHERE h.id = m.hold_id
+RETURNING h.id, h.wallet_id, h.amount, h.description, h.metadata, h.created_at, h.expires_at,
+          h.charged, h.entry_id, m.balance, m.held, m.updated_at, m.description, m.metadata
+"""
+
+
+def _close_pg(*, reference, charge, status, description, metadata, expired_before):
+    now = timezone.now()
+    params = {
+        "reference": reference,
+        "charge": charge,
+        "status": status,
+        "description": description,
+        "metadata": json.dumps(metadata),
+        "expired_before": expired_before,
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLOSE_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (hold_id, wallet_id, amount, hold_description, hold_metadata, created_at, expires_at, charged, entry_id,
+     balance, held, updated_at, entry_description, entry_metadata) = row  # fmt: skip
+    entry = None
+    if entry_id is not None:
+        entry = _loaded(
+            LedgerEntry(
+                id=entry_id,
+                wallet_id=wallet_id,
+                amount=-charged,
+                kind=LedgerEntry.Kind.CHARGE,
+                reference=reference,
+                balance_after=balance,
+                description=entry_description,
+                metadata=_json(entry_metadata),
+                created_at=now,
+            )
+        )
+    hold = _loaded(
+        Hold(
+            id=hold_id,
+            wallet_id=wallet_id,
+            amount=amount,
+            reference=reference,
+            status=status,
+            charged=charged,
+            entry=entry,
+            description=hold_description,
+            metadata=_json(hold_metadata),
+            created_at=created_at,
+            expires_at=expires_at,
+            closed_at=now,
+        )
+    )
+    return hold, _loaded(Wallet(user_id=wallet_id, balance=balance, held=held, updated_at=updated_at))
+
+
+def _json(value):
+    """A jsonb column read by our own SQL (Django's psycopg setup leaves it a string)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _close_orm(*, reference, charge, status, description, metadata, expired_before):
+    """`_CLOSE_SQL` in steps, under the hold's row lock (SQLite)."""
     with transaction.atomic():
         hold = Hold.objects.select_for_update().get(reference=reference)
         if hold.status != Hold.Status.OPEN:
-            return hold, False
+            return None
         if expired_before is not None and hold.expires_at >= expired_before:
-            return hold, False
+            return None
         charge = min(charge, hold.amount)
-        # `held >= hold.amount` and `balance >= held` hold while the hold is open, so neither
-        # constraint can fail here: the charge comes out of money reserved for it.
         Wallet.objects.filter(pk=hold.wallet_id).update(
             balance=F("balance") - charge, held=F("held") - hold.amount
         )
+        wallet = Wallet.objects.get(pk=hold.wallet_id)
         if charge > 0:
             hold.entry = LedgerEntry.objects.create(
                 wallet_id=hold.wallet_id,
                 amount=-charge,
                 kind=LedgerEntry.Kind.CHARGE,
                 reference=hold.reference,
-                balance_after=Wallet.objects.values_list("balance", flat=True).get(pk=hold.wallet_id),
+                balance_after=wallet.balance,
                 description=description if description is not None else hold.description,
-                metadata={**hold.metadata, **(metadata or {})},
+                metadata={**hold.metadata, **metadata},
             )
         hold.status = status
         hold.charged = charge
         hold.closed_at = timezone.now()
         hold.save(update_fields=["status", "charged", "entry", "closed_at"])
-        _announce(hold.wallet_id, balance_moved=charge > 0)
-        return hold, True
+        return hold, wallet
 
 
 def hold_settle(

@@ -152,3 +152,47 @@ def test_a_media_model_without_money_is_402_and_keeps_nothing(catalog, alice, op
     assert "detail" in body
     assert Chat.objects.count() == 0
     assert fal.submits() == []
+
+
+def test_events_received_together_with_a_dropped_connection_are_not_lost(settings):
+    """The events and the close arrive in one read: aiohttp reports the broken body before the
+    data it had received; the client still hands over every event, then the loss."""
+    import asyncio
+    import socket
+    import threading
+
+    from chats import openrouter
+    from tests.fakes.openrouter import PROCESSING, chunk, sse, token_event
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer_then_drop() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        events = b"".join(chunk(sse(token_event("gen-9", "m", text))) for text in ("a", "b", "c"))
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + chunk(PROCESSING)
+            + events
+        )
+        connection.close()
+
+    threading.Thread(target=answer_then_drop, daemon=True).start()
+    settings.OPENROUTER_BASE_URL = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    settings.OPENROUTER_API_KEY = "key"
+
+    async def read() -> list:
+        async with openrouter.chat_stream(model="m", messages=[], max_tokens=10) as stream:
+            # The relay is busy elsewhere meanwhile: the data and the close are both in.
+            await asyncio.sleep(0.3)
+            events = [event async for batch in stream.batches() for event in batch]
+        await openrouter.sessions_close()
+        return events
+
+    events = asyncio.run(read())
+    listener.close()
+
+    assert [event.text for event in events[:-1]] == ["a", "b", "c"]
+    assert isinstance(events[-1], openrouter.Finish) and events[-1].error.startswith("connection lost")

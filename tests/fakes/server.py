@@ -19,12 +19,22 @@ POLL_INTERVAL = 0.01
 
 
 class RecordedRequest:
-    def __init__(self, method: str, path: str, query: dict[str, list[str]], headers: dict, body: bytes):
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict,
+        body: bytes,
+        peer: tuple[str, int] | None = None,
+    ):
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.body = body
+        # The client's address and port: requests on one kept-alive connection share it.
+        self.peer = peer
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -47,7 +57,12 @@ class FakeHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.request_record = RecordedRequest(
-            self.command, split.path, parse_qs(split.query), dict(self.headers.items()), body
+            self.command,
+            split.path,
+            parse_qs(split.query),
+            dict(self.headers.items()),
+            body,
+            self.client_address,
         )
         with self.fake.lock:
             self.fake.requests.append(self.request_record)

@@ -316,3 +316,35 @@ def test_the_webhook_accepts_only_post(client):
     response = client.get("/api/payment/webhook", REMOTE_ADDR="185.71.76.10")
     assert response.status_code == 405
     assert response["Content-Type"] == "application/json"
+
+
+def test_a_repeated_notification_for_a_succeeded_payment_costs_no_yookassa_round_trip(
+    alice, yookassa, create_payment, post_notification
+):
+    payment = create_payment(alice, "500.00")
+    yookassa.succeed(payment.yookassa_payment_id)
+    body = yookassa.notification("payment.succeeded", payment.yookassa_payment_id)
+    post_notification(body)
+    fetches = f"/v3/payments/{payment.yookassa_payment_id}"
+    assert len(yookassa.requests_to(fetches, "GET")) == 1
+
+    responses = [post_notification(body) for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert len(yookassa.requests_to(fetches, "GET")) == 1
+    assert LedgerEntry.objects.count() == 1
+    assert balance(alice) == Decimal("500.00")
+    repeats = PaymentNotification.objects.order_by("received_at", "id")[1:]
+    assert [(n.outcome, n.error) for n in repeats] == [
+        (PaymentNotification.Outcome.IGNORED, "already succeeded")
+    ] * 3
+
+
+def test_calls_to_yookassa_reuse_one_connection(alice, yookassa, create_payment, post_notification):
+    first, second = create_payment(alice), create_payment(alice)
+    for payment in (first, second):
+        yookassa.succeed(payment.yookassa_payment_id)
+        post_notification(yookassa.notification("payment.succeeded", payment.yookassa_payment_id))
+
+    peers = {request.peer for request in yookassa.requests}
+    assert len(yookassa.requests) == 4 and len(peers) == 1

@@ -105,6 +105,11 @@ def test_chats_are_searched_by_title_in_any_case_and_only_among_ones_own(alice_c
     response = alice_client.get("/api/chats", {"q": "\x00"})
     assert response.status_code == 200
     assert response.json()["count"] == 2
+    # The query is text, not a pattern.
+    Chat.objects.create(user=alice, model="openai/gpt-4o", title="C++ и (скобки) 100%")
+    found = alice_client.get("/api/chats", {"q": "c++ И (СКОБКИ) 100%"}).json()
+    assert [chat["title"] for chat in found["results"]] == ["C++ и (скобки) 100%"]
+    assert alice_client.get("/api/chats", {"q": ".*"}).json()["count"] == 0
 
 
 def test_a_chat_can_be_created_renamed_read_and_deleted(alice_client, alice):

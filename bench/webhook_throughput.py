@@ -11,21 +11,33 @@ delivered `--duplicates` times, shuffled, from `--threads` threads through Djang
 request stack (middleware, the webhook view, a re-fetch of the payment from the fake API,
 `payment_apply`). A second round replays all of them again (every payment already credited).
 At the end it checks one ledger entry and the exact amount per payment.
+
+`--serve N` measures the deployed shape instead: the app served by `bin/serve` (uvicorn,
+`APP_WORKERS` workers, DEBUG off) as a subprocess, the fake YooKassa in a process of its own
+(forked after the set-up, with its payments), and the notifications POSTed over HTTP by N
+concurrent aiohttp senders from 127.0.0.1 (set as YOOKASSA_WEBHOOK_IPS). Latency is then the
+ack as YooKassa would see it. `--threads` applies to the in-process mode only.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import multiprocessing
 import os
 import random
+import secrets
+import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -79,6 +91,102 @@ def deliver_all(bodies: list[str], threads: int) -> tuple[float, list[float], li
     return time.perf_counter() - started, latencies, codes
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def serve_fake(fake: FakeYooKassa, ports, stop, counts) -> None:
+    """The fake YooKassa in a process of its own (forked: it keeps the payments set up)."""
+    server = FakeServer(YooKassaHandler).start()
+    server.yookassa = fake
+    ports.put(int(server.url.rsplit(":", 1)[1]))
+    stop.wait()
+    counts.put(len(server.requests))
+    server.stop()
+
+
+async def post_all(url: str, bodies: list[str], senders: int) -> tuple[float, list[float], list[int]]:
+    import aiohttp
+
+    latencies: list[float] = []
+    codes: list[int] = []
+    queue = list(reversed(bodies))
+    headers = {"Content-Type": "application/json"}
+
+    async def sender(session: aiohttp.ClientSession) -> None:
+        while queue:
+            body = queue.pop()
+            started = time.perf_counter()
+            async with session.post(url, data=body.encode(), headers=headers) as response:
+                await response.read()
+            latencies.append(time.perf_counter() - started)
+            codes.append(response.status)
+
+    connector = aiohttp.TCPConnector(limit=senders)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        # Warm every worker (imports, URLconf, pools): malformed bodies, stored and answered 400.
+        await asyncio.gather(*(session.post(url, data=b"{}", headers=headers) for _ in range(4 * senders)))
+        started = time.perf_counter()
+        await asyncio.gather(*(sender(session) for _ in range(senders)))
+    return time.perf_counter() - started, latencies, codes
+
+
+def deliver_served(bodies: list[str], fake: FakeYooKassa, test_db: str, senders: int) -> int:
+    """Both rounds against `bin/serve` and the fake in its own process; returns its re-fetches."""
+    context = multiprocessing.get_context("fork")
+    ports, counts, stop = context.Queue(), context.Queue(), context.Event()
+    fake_process = context.Process(target=serve_fake, args=(fake, ports, stop, counts), daemon=True)
+    fake_process.start()
+    fake_url = f"http://127.0.0.1:{ports.get(timeout=30)}/v3"
+    app_port = free_port()
+    database_url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{test_db}").geturl()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "SITE_URL": "https://bench.localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        "APP_HOST": "127.0.0.1",
+        "APP_PORT": str(app_port),
+        "APP_WORKERS": os.environ.get("APP_WORKERS", "2"),
+        "UVICORN": str(Path(sys.executable).parent / "uvicorn"),
+        "YOOKASSA_API_URL": fake_url,
+        "YOOKASSA_SHOP_ID": SHOP_ID,
+        "YOOKASSA_SECRET_KEY": SECRET_KEY,
+        "YOOKASSA_WEBHOOK_IPS": "127.0.0.1/32",
+    }
+    root = Path(__file__).resolve().parent.parent
+    app = subprocess.Popen(
+        [str(root / "bin" / "serve")], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    try:
+        wait_for_port(app_port)
+        url = f"http://127.0.0.1:{app_port}/api/payment/webhook"
+        report("first round (credits + duplicates)", *asyncio.run(post_all(url, bodies, senders)))
+        report("replay round (all duplicates)", *asyncio.run(post_all(url, bodies, senders)))
+    finally:
+        app.terminate()
+        app.wait(30)
+        stop.set()
+        fetches = counts.get(timeout=30)
+        fake_process.join(30)
+    return fetches
+
+
 def report(title: str, total: float, latencies: list[float], codes: list[int]) -> None:
     latencies = sorted(latencies)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
@@ -94,6 +202,12 @@ def main() -> int:
     parser.add_argument("--payments", type=int, default=200)
     parser.add_argument("--duplicates", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--serve",
+        type=int,
+        metavar="SENDERS",
+        help="POST over HTTP to bin/serve (APP_WORKERS, default 2) from this many concurrent senders",
+    )
     parser.add_argument(
         "--duplicate-share",
         type=float,
@@ -143,13 +257,23 @@ def main() -> int:
                 if args.duplicate_share is not None
                 else f"{args.duplicates} deliveries each"
             )
+            how = (
+                f"{args.serve} HTTP senders to bin/serve ({os.environ.get('APP_WORKERS', '2')} workers)"
+                if args.serve
+                else f"{args.threads} threads"
+            )
             print(
-                f"{args.payments} payments, {deliveries}, {args.threads} threads, "
-                f"PostgreSQL {connection.pg_version // 10000}"
+                f"{args.payments} payments, {deliveries}, {how}, PostgreSQL {connection.pg_version // 10000}"
             )
             fetches_before = len(fake.server.requests)
-            report("first round (credits + duplicates)", *deliver_all(bodies, args.threads))
-            report("replay round (all duplicates)", *deliver_all(bodies, args.threads))
+            if args.serve:
+                connection.close_pool()
+                server.stop()
+                fetches = deliver_served(bodies, fake, test_db, args.serve)
+            else:
+                report("first round (credits + duplicates)", *deliver_all(bodies, args.threads))
+                report("replay round (all duplicates)", *deliver_all(bodies, args.threads))
+                fetches = len(fake.server.requests) - fetches_before
 
             entries = LedgerEntry.objects.filter(reference__startswith="yookassa:").count()
             wrong = [pk for pk, amount in amounts.items() if Wallet.objects.get(pk=pk).balance != amount]
@@ -158,7 +282,6 @@ def main() -> int:
             stored = PaymentNotification.objects.filter(
                 outcome__in=[PaymentNotification.Outcome.PROCESSED, PaymentNotification.Outcome.IGNORED]
             ).count()
-            fetches = len(fake.server.requests) - fetches_before
             print(
                 f"check: {entries} ledger entries for {args.payments} payments, {succeeded} succeeded, "
                 f"{stored} notifications stored, {fetches} re-fetches from YooKassa, "

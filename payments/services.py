@@ -322,13 +322,19 @@ def notification_process(*, body: bytes, source_ip: str | None) -> NotificationR
             source_ip=source_ip, body=text, outcome=PaymentNotification.Outcome.MALFORMED, error=str(exc)
         )
         return NotificationResult(400, PaymentNotification.Outcome.MALFORMED)
-    notification = PaymentNotification.objects.create(
-        event=event[:64], object_id=object_id[:64], source_ip=source_ip, body=text
-    )
+    fields = {"event": event[:64], "object_id": object_id[:64], "source_ip": source_ip, "body": text}
+
+    def ignored(reason: str) -> NotificationResult:
+        # Stored with its outcome in one INSERT (one commit): nothing is acted on, so there is
+        # no step between arriving and being decided that the row would need to record.
+        PaymentNotification.objects.create(
+            **fields, outcome=PaymentNotification.Outcome.IGNORED, error=reason
+        )
+        return NotificationResult(200, PaymentNotification.Outcome.IGNORED)
+
     is_payment = event in PAYMENT_EVENTS
     if not is_payment and event not in REFUND_EVENTS:
-        _record_outcome(notification, PaymentNotification.Outcome.IGNORED, f"event {event!r} is not handled")
-        return NotificationResult(200, PaymentNotification.Outcome.IGNORED)
+        return ignored(f"event {event!r} is not handled")
     ours = (
         Payment.objects.filter(yookassa_payment_id=object_id)
         if is_payment
@@ -337,13 +343,13 @@ def notification_process(*, body: bytes, source_ip: str | None) -> NotificationR
     status = ours.values_list("status", flat=True).first()
     if status is None:
         logger.info("YooKassa notification %s for unknown object %s; ignored", event, object_id)
-        _record_outcome(notification, PaymentNotification.Outcome.IGNORED, "unknown object id")
-        return NotificationResult(200, PaymentNotification.Outcome.IGNORED)
+        return ignored("unknown object id")
     if status in (Payment.FINAL if is_payment else Refund.FINAL):
         # Nothing can change a finished payment or refund (YooKassa re-sends until it hears
         # 200, sometimes twice at once): no need to ask YooKassa again.
-        _record_outcome(notification, PaymentNotification.Outcome.IGNORED, f"already {status}")
-        return NotificationResult(200, PaymentNotification.Outcome.IGNORED)
+        return ignored(f"already {status}")
+    # Stored before YooKassa is asked and money moves: a crash from here on leaves the row.
+    notification = PaymentNotification.objects.create(**fields)
     try:
         if is_payment:
             payment_apply(provider_object=yookassa.payment_find(object_id))

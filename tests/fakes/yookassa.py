@@ -37,6 +37,11 @@ def _error(code: str, description: str) -> dict:
 
 
 class YooKassaHandler(FakeHandler):
+    # http.server sends the headers and the body in two writes; with Nagle's algorithm on, the
+    # body waits for the client's delayed ACK of the headers (40 ms on Linux) on every answer of
+    # a kept-alive connection. YooKassa's servers answer in one go; so does this fake.
+    disable_nagle_algorithm = True
+
     def route(self, method: str, path: str) -> None:
         state: FakeYooKassa = self.fake.yookassa
         if state.hang:

@@ -348,3 +348,33 @@ def test_calls_to_yookassa_reuse_one_connection(alice, yookassa, create_payment,
 
     peers = {request.peer for request in yookassa.requests}
     assert len(yookassa.requests) == 4 and len(peers) == 1
+
+
+def test_a_repeat_for_a_finished_payment_is_stored_in_one_write_without_a_re_fetch(
+    alice, yookassa, create_payment, post_notification
+):
+    # A third of YooKassa's deliveries are repeats; each used to cost an INSERT and an UPDATE
+    # (two commits) for a row whose outcome was known before it was written.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    payment = create_payment(alice, "300.00")
+    yookassa.succeed(payment.yookassa_payment_id)
+    body = yookassa.notification("payment.succeeded", payment.yookassa_payment_id)
+    assert post_notification(body).json() == {"status": "processed"}
+    fetches = len(yookassa.requests_to(f"/v3/payments/{payment.yookassa_payment_id}", "GET"))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = post_notification(body)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ignored"}
+    writes = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert len(writes) == 1 and writes[0].startswith('INSERT INTO "payments_paymentnotification"')
+    assert len(yookassa.requests_to(f"/v3/payments/{payment.yookassa_payment_id}", "GET")) == fetches
+    repeat = PaymentNotification.objects.order_by("-received_at", "-id").first()
+    assert (repeat.outcome, repeat.error) == (PaymentNotification.Outcome.IGNORED, "already succeeded")
+    assert LedgerEntry.objects.filter(wallet_id=alice.pk).count() == 1
+    assert balance(alice) == Decimal("300.00")

@@ -28,7 +28,6 @@ import multiprocessing
 import os
 import random
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,6 +56,7 @@ from payments import services  # noqa: E402
 from payments.models import Payment, PaymentNotification  # noqa: E402
 from tests.fakes.server import FakeServer  # noqa: E402
 from tests.fakes.yookassa import SECRET_KEY, SHOP_ID, YOOKASSA_IP, FakeYooKassa, YooKassaHandler  # noqa: E402
+from tests.helpers import free_port, wait_for_port  # noqa: E402
 from wallets.models import LedgerEntry, Wallet  # noqa: E402
 
 
@@ -89,22 +89,6 @@ def deliver_all(bodies: list[str], threads: int) -> tuple[float, list[float], li
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(deliver, bodies))
     return time.perf_counter() - started, latencies, codes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def serve_fake(fake: FakeYooKassa, ports, stop, counts) -> None:

@@ -30,7 +30,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -55,7 +54,7 @@ from tests.fakes.server import FakeServer
 from tests.fakes.smtp import FakeSMTP
 from tests.fakes.yookassa import SECRET_KEY as YOOKASSA_SECRET
 from tests.fakes.yookassa import SHOP_ID, YOOKASSA_IP, FakeYooKassa, YooKassaHandler
-from tests.helpers import CODE_LINE
+from tests.helpers import CODE_LINE, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -65,12 +64,6 @@ REDIS_DB = 15
 # forgot SITE_URL's host fails here. /etc/hosts points it at 127.0.0.1 for the run.
 SITE_DOMAIN = "lk.smoke.test"
 HOSTS_LINE = f"127.0.0.1 {SITE_DOMAIN}  # make smoke\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -140,6 +141,24 @@ def in_threads(count: int, work: Callable[[int], object]) -> list[object]:
     for thread in threads:
         thread.join()
     return results
+
+
+def free_port() -> int:
+    """A TCP port on the loopback that nothing listens on (for a server started next)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    """Returns once something accepts connections on the loopback's `port`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
 
 
 def wait_until(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,16 +25,20 @@ from chats import services
 from chats.models import Message
 from chats.pricing import estimate_tokens, reply_cost
 from tests.fakes.openrouter import API_KEY
-from tests.helpers import ROOT, balance, fund, http_client, ledger_mismatches, send, wait_until, wallet_of
+from tests.helpers import (
+    ROOT,
+    balance,
+    free_port,
+    fund,
+    http_client,
+    ledger_mismatches,
+    send,
+    wait_until,
+    wallet_of,
+)
 from wallets.models import Hold, LedgerEntry
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class AppProcess:
@@ -43,7 +46,7 @@ class AppProcess:
     database and Redis, in its own process."""
 
     def __init__(self, **environ: str):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         db = connection.settings_dict
         env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}

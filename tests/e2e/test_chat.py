@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.chat_steps import choose_model
+from tests.e2e.chat_steps import ask, open_chat
 from tests.helpers import fund
 
 pytestmark = [
@@ -21,15 +21,8 @@ pytestmark = [
 @pytest.fixture
 def chat_page(browser_page, login_browser, alice, chat_model, openrouter):
     fund(alice, "100.00")
-    login_browser(browser_page, alice)
-    browser_page.goto("/chat/")
-    choose_model(browser_page, chat_model)
+    open_chat(browser_page, login_browser, alice, chat_model)
     return browser_page
-
-
-def ask(page, text: str) -> None:
-    page.get_by_test_id("chat-input").fill(text)
-    page.get_by_test_id("send").click()
 
 
 def test_a_reply_streams_in_with_highlighted_code_and_the_balance_drops(chat_page, openrouter):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.chat_steps import choose_model
+from tests.e2e.chat_steps import ask, open_chat
 from tests.e2e.screens import DESKTOP, PHONE, screenshot
 from tests.helpers import browser_pause, fund, wait_until
 
@@ -21,16 +21,9 @@ pytestmark = [
 @pytest.fixture
 def chat_page(browser_page, login_browser, alice, chat_model, openrouter):
     fund(alice, "100.00")
-    login_browser(browser_page, alice)
     browser_page.set_viewport_size(DESKTOP)
-    browser_page.goto("/chat/")
-    choose_model(browser_page, chat_model)
+    open_chat(browser_page, login_browser, alice, chat_model)
     return browser_page
-
-
-def ask(page, text: str) -> None:
-    page.get_by_test_id("chat-input").fill(text)
-    page.get_by_test_id("send").click()
 
 
 def test_esc_stops_the_reply(chat_page, openrouter):

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chats.models import Message
-from tests.e2e.chat_steps import choose_model
+from tests.e2e.chat_steps import ask, open_chat
 from tests.e2e.screens import DESKTOP, PHONE, screenshot
 from tests.helpers import balance, browser_pause, fund, wait_until
 from wallets.models import LedgerEntry
@@ -36,15 +36,8 @@ CODE_REPLY = [
 def chat_page(browser_page, login_browser, alice, chat_model, openrouter):
     fund(alice, "100.00")
     browser_page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    login_browser(browser_page, alice)
-    browser_page.goto("/chat/")
-    choose_model(browser_page, chat_model)
+    open_chat(browser_page, login_browser, alice, chat_model)
     return browser_page
-
-
-def ask(page, text: str) -> None:
-    page.get_by_test_id("chat-input").fill(text)
-    page.get_by_test_id("send").click()
 
 
 def clipboard(page) -> str:

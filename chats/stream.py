@@ -35,6 +35,7 @@ from django.views.decorators.http import require_POST
 from catalog.models import AIModel
 from chats import openrouter, services
 from chats.prompt import MessageRejected
+from config.api import throttle_for, throttled_detail
 from config.input import InputRejected, json_loads
 from config.threads import in_thread
 from media import services as media_services
@@ -229,10 +230,22 @@ class _SignedOut(Exception):
     pass
 
 
+class _Throttled(Exception):
+    def __init__(self, wait: float | None):
+        self.wait = wait
+
+
+_SendThrottle = throttle_for("chat_send")
+
+
 def _reply_start(*, request: HttpRequest, **fields) -> services.Turn:
-    """Loads the user and starts the reply: one trip to a thread before the first token."""
+    """Loads the user, checks the send limit (`RATE_LIMITS["chat_send"]`, the API's throttle)
+    and starts the reply: one trip to a thread before the first token."""
     if not request.user.is_authenticated:
         raise _SignedOut
+    throttle = _SendThrottle()
+    if not throttle.allow_request(request, None):
+        raise _Throttled(throttle.wait())
     return services.reply_start(user=request.user, **fields)
 
 
@@ -267,6 +280,10 @@ async def send(request: HttpRequest) -> HttpResponse:
         turn = await in_thread(_reply_start)(request=request, **fields)
     except _SignedOut:
         return _error(401, SIGNED_OUT)
+    except _Throttled as exc:
+        response = _error(429, throttled_detail(exc.wait))
+        response["Retry-After"] = str(max(1, round(exc.wait or 1)))
+        return response
     except services.ModelIsMedia as media:
         # request.user was loaded on the thread above.
         return await in_thread(_media_reply)(user=request.user, model=media.model, fields=fields)

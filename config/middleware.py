@@ -2,12 +2,10 @@ from asgiref.sync import iscoroutinefunction
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
-from django.utils.decorators import async_only_middleware, sync_and_async_middleware
+from django.utils.decorators import sync_and_async_middleware
 from django.utils.translation import gettext_lazy as _
 
-from config.api import throttle_for, throttled_detail
 from config.errors import is_api
-from config.threads import in_thread
 
 # Lazy: translated per request, in the request's language (this module is imported once, at start).
 _DETAILS = {
@@ -78,32 +76,5 @@ def private_no_store(get_response):
         def middleware(request: HttpRequest) -> HttpResponse:
             response = get_response(request)
             return _no_store(response, is_api(request) or SESSION_KEY in request.session)
-
-    return middleware
-
-
-_ChatSendThrottle = throttle_for("chat_send")
-
-
-def _send_wait(*, request: HttpRequest) -> float | None:
-    """None when the send may go ahead, else the seconds until it may."""
-    throttle = _ChatSendThrottle()
-    return None if throttle.allow_request(request, None) else throttle.wait()
-
-
-@async_only_middleware
-def stream_rate_limit(get_response):
-    """Sends per user (`RATE_LIMITS["chat_send"]`) for the chat stream, which is no DRF view:
-    the same throttle as the API's, in the stream's in-loop chain (STREAM_MIDDLEWARE). Its cache
-    round trips run on a pooled thread, not in the event loop."""
-
-    async def middleware(request: HttpRequest) -> HttpResponse:
-        if request.method == "POST" and await request.session.ahas_key(SESSION_KEY):
-            wait = await in_thread(_send_wait)(request=request)
-            if wait is not None:
-                response = JsonResponse({"detail": throttled_detail(wait)}, status=429)
-                response["Retry-After"] = str(max(1, round(wait)))
-                return response
-        return await get_response(request)
 
     return middleware

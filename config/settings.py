@@ -131,7 +131,6 @@ STREAM_MIDDLEWARE = [
     "config.stream.InLoopCsrfViewMiddleware",
     "accounts.middleware.session_lifetime",
     "config.stream.InLoopAuthenticationMiddleware",
-    "config.middleware.stream_rate_limit",
     "config.middleware.api_json_errors",
 ]
 
@@ -387,7 +386,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # Per-user rate limits ("N/s", "N/m", "N/h", "N/d"): past one, 429 with Retry-After
-# (config.api.UserRateThrottle; the chat stream's in config.middleware.stream_rate_limit).
+# (config.api.UserRateThrottle; the chat stream checks the same throttle in chats.stream._reply_start).
 RATE_LIMITS = {
     "payment_create": env("RATE_LIMIT_PAYMENT_CREATE", default="5/m"),
     "chat_create": env("RATE_LIMIT_CHAT_CREATE", default="20/m"),

@@ -14,5 +14,6 @@ def screenshot(page, name: str) -> Path:
     size = page.viewport_size or DESKTOP
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"
-    page.screenshot(path=str(path))
+    # Finished transitions, not a frame of a fade (a menu caught half-opaque looks broken).
+    page.screenshot(path=str(path), animations="disabled")
     return path
